@@ -1,0 +1,1 @@
+export * from './container-output.schema.js';

@@ -1,0 +1,3 @@
+export * from './convention.schema.js';
+export * from './memory.js';
+export * from './parse-convention.js';

@@ -1,0 +1,2 @@
+export * from './classify-exit.js';
+export * from './container-runner.port.js';
