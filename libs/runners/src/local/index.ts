@@ -1,0 +1,2 @@
+export * from './local-process.runner.js';
+export * from './process-supervisor.js';
