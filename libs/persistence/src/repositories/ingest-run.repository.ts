@@ -1,0 +1,204 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { type FailureRecord, RunStatus } from '#osa/domain';
+import type { Executor } from '../database/database.js';
+import { type IngestRunRow, ingestRuns } from '../schema/tables.js';
+import { OutboxRepository } from './outbox.repository.js';
+
+const ACTIVE = [RunStatus.Pending, RunStatus.Running];
+
+export interface NewRun {
+  id: string;
+  conventionId: string;
+  startJobId: string;
+  convention: IngestRunRow['convention'];
+  batchSize: number;
+  recordLimit: number | null;
+}
+
+export type CreateRunOutcome =
+  | { outcome: 'created'; run: IngestRunRow }
+  /** The same start job ran before (a retry or a stall): its run is returned, nothing is created. */
+  | { outcome: 'existing'; run: IngestRunRow }
+  | { outcome: 'active-run-exists'; activeRunId: string | undefined };
+
+/** Counter changes applied together with a ledger transition. */
+export interface RunCounterDelta {
+  batchesIngested?: number;
+  batchesCompleted?: number;
+  batchesFailed?: number;
+  recordsSourced?: number;
+  publishedCount?: number;
+  rejectedCount?: number;
+  erroredCount?: number;
+  invalidCount?: number;
+  finishIngestion?: boolean;
+  failure?: FailureRecord;
+}
+
+/** The run row after a guarded change, or the news that the run had already ended. */
+export type RunUpdate = { terminal: false; run: IngestRunRow } | { terminal: true; run: IngestRunRow | undefined };
+
+/** Thrown inside a transaction to roll back a ledger transition whose run had already ended. */
+export class RunTerminalError extends Error {
+  constructor(readonly runId: string) {
+    super(`run ${runId} has already ended`);
+    this.name = 'RunTerminalError';
+  }
+}
+
+/**
+ * IngestRun persistence. Every change is one guarded statement (`UPDATE … WHERE status IN
+ * active RETURNING`) so concurrent stage steps never lose an update and never revive an ended
+ * run; callers pair each counter change with a ledger transition in the same transaction.
+ */
+export class IngestRunRepository {
+  constructor(private readonly outbox = new OutboxRepository()) {}
+
+  async create(db: Executor, run: NewRun): Promise<CreateRunOutcome> {
+    return db.transaction(async (tx) => {
+      const [existing] = await tx.select().from(ingestRuns).where(eq(ingestRuns.startJobId, run.startJobId));
+      if (existing) return { outcome: 'existing', run: existing };
+      const [created] = await tx
+        .insert(ingestRuns)
+        .values({ ...run, status: RunStatus.Pending })
+        .onConflictDoNothing()
+        .returning();
+      if (!created) {
+        const [racer] = await tx.select().from(ingestRuns).where(eq(ingestRuns.startJobId, run.startJobId));
+        if (racer) return { outcome: 'existing', run: racer };
+        const [active] = await tx
+          .select({ id: ingestRuns.id })
+          .from(ingestRuns)
+          .where(and(eq(ingestRuns.conventionId, run.conventionId), inArray(ingestRuns.status, ACTIVE)));
+        return { outcome: 'active-run-exists', activeRunId: active?.id };
+      }
+      await this.outbox.append(tx, {
+        eventId: `run-started-${created.id}`,
+        runId: created.id,
+        type: 'IngestRunStarted',
+        payload: {
+          runId: created.id,
+          conventionId: created.conventionId,
+          batchSize: created.batchSize,
+          limit: created.recordLimit,
+        },
+      });
+      return { outcome: 'created', run: created };
+    });
+  }
+
+  async find(db: Executor, runId: string): Promise<IngestRunRow | undefined> {
+    const [row] = await db.select().from(ingestRuns).where(eq(ingestRuns.id, runId));
+    return row;
+  }
+
+  /** pending → running; a no-op for a run that is already running or has ended. */
+  async markRunning(db: Executor, runId: string): Promise<RunUpdate> {
+    const [row] = await db
+      .update(ingestRuns)
+      .set({ status: RunStatus.Running, startedAt: sql`coalesce(${ingestRuns.startedAt}, now())`, updatedAt: sql`now()` })
+      .where(and(eq(ingestRuns.id, runId), inArray(ingestRuns.status, ACTIVE)))
+      .returning();
+    return row ? { terminal: false, run: row } : { terminal: true, run: await this.find(db, runId) };
+  }
+
+  /**
+   * Applies counter changes to an active run. Inside a transaction whose ledger transition must
+   * not survive when the run has ended, pass `rollbackIfTerminal` to throw RunTerminalError.
+   */
+  async applyDelta(db: Executor, runId: string, delta: RunCounterDelta): Promise<RunUpdate> {
+    const add = (column: AnyPgColumn, by = 0) => sql`${column} + ${by}`;
+    const [row] = await db
+      .update(ingestRuns)
+      .set({
+        status: RunStatus.Running,
+        startedAt: sql`coalesce(${ingestRuns.startedAt}, now())`,
+        batchesIngested: add(ingestRuns.batchesIngested, delta.batchesIngested),
+        batchesCompleted: add(ingestRuns.batchesCompleted, delta.batchesCompleted),
+        batchesFailed: add(ingestRuns.batchesFailed, delta.batchesFailed),
+        recordsSourced: add(ingestRuns.recordsSourced, delta.recordsSourced),
+        publishedCount: add(ingestRuns.publishedCount, delta.publishedCount),
+        rejectedCount: add(ingestRuns.rejectedCount, delta.rejectedCount),
+        erroredCount: add(ingestRuns.erroredCount, delta.erroredCount),
+        invalidCount: add(ingestRuns.invalidCount, delta.invalidCount),
+        ...(delta.finishIngestion
+          ? { ingestionFinished: true, ingestionFinishedAt: sql`coalesce(${ingestRuns.ingestionFinishedAt}, now())` }
+          : {}),
+        ...(delta.failure ? { failureReason: delta.failure.reason, failureKind: delta.failure.kind } : {}),
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(ingestRuns.id, runId), inArray(ingestRuns.status, ACTIVE)))
+      .returning();
+    return row ? { terminal: false, run: row } : { terminal: true, run: await this.find(db, runId) };
+  }
+
+  /** Like applyDelta, but rolls back the surrounding transaction when the run has ended. */
+  async applyDeltaOrRollback(tx: Executor, runId: string, delta: RunCounterDelta): Promise<IngestRunRow> {
+    const update = await this.applyDelta(tx, runId, delta);
+    if (update.terminal) throw new RunTerminalError(runId);
+    return update.run;
+  }
+
+  /**
+   * Completes the run exactly once: only the caller whose guarded UPDATE returns the row
+   * writes IngestCompleted (with a deterministic id) to the outbox, in the same transaction.
+   */
+  async completeIfDone(tx: Executor, runId: string): Promise<IngestRunRow | undefined> {
+    const [row] = await tx
+      .update(ingestRuns)
+      .set({ status: RunStatus.Completed, completedAt: sql`now()`, waitingReason: null, updatedAt: sql`now()` })
+      .where(
+        and(
+          eq(ingestRuns.id, runId),
+          inArray(ingestRuns.status, ACTIVE),
+          eq(ingestRuns.ingestionFinished, true),
+          sql`${ingestRuns.batchesCompleted} + ${ingestRuns.batchesFailed} >= ${ingestRuns.batchesIngested}`,
+        ),
+      )
+      .returning();
+    if (!row) return undefined;
+    await this.outbox.append(tx, {
+      eventId: `run-completed-${runId}`,
+      runId,
+      type: 'IngestCompleted',
+      payload: {
+        runId,
+        conventionId: row.conventionId,
+        batchesIngested: row.batchesIngested,
+        batchesCompleted: row.batchesCompleted,
+        batchesFailed: row.batchesFailed,
+        published: row.publishedCount,
+        failureReason: row.failureReason,
+        failureKind: row.failureKind,
+      },
+    });
+    return row;
+  }
+
+  /** Records why the ingester is waiting (backpressure), for operators. */
+  async recordDeferral(db: Executor, runId: string, reason: string, delayMs: number): Promise<IngestRunRow | undefined> {
+    const [row] = await db
+      .update(ingestRuns)
+      .set({
+        deferrals: sql`${ingestRuns.deferrals} + 1`,
+        deferredMs: sql`${ingestRuns.deferredMs} + ${delayMs}`,
+        waitingReason: reason,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(ingestRuns.id, runId), inArray(ingestRuns.status, ACTIVE)))
+      .returning();
+    return row;
+  }
+
+  async clearWaiting(db: Executor, runId: string): Promise<void> {
+    await db
+      .update(ingestRuns)
+      .set({ waitingReason: null })
+      .where(and(eq(ingestRuns.id, runId), sql`${ingestRuns.waitingReason} IS NOT NULL`));
+  }
+
+  listActive(db: Executor): Promise<IngestRunRow[]> {
+    return db.select().from(ingestRuns).where(inArray(ingestRuns.status, ACTIVE));
+  }
+}

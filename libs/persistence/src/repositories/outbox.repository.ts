@@ -1,0 +1,45 @@
+import { asc, inArray, isNull, sql } from 'drizzle-orm';
+import type { Executor } from '../database/database.js';
+import { type OutboxEventRow, outboxEvents } from '../schema/tables.js';
+
+export interface OutboxEvent {
+  /** Deterministic: the same state change always yields the same id. */
+  eventId: string;
+  runId: string;
+  type: string;
+  payload: Record<string, unknown>;
+}
+
+/** The transactional outbox: events written with the state change that caused them. */
+export class OutboxRepository {
+  async append(tx: Executor, event: OutboxEvent): Promise<void> {
+    await tx.insert(outboxEvents).values(event).onConflictDoNothing({ target: outboxEvents.eventId });
+  }
+
+  /**
+   * Hands unrelayed events to `deliver` and marks them relayed in one transaction; rows locked
+   * by another relay are skipped, so relays in several processes never block each other.
+   */
+  async relay(db: Executor, limit: number, deliver: (events: OutboxEventRow[]) => Promise<void>): Promise<number> {
+    return db.transaction(async (tx) => {
+      const rows = await tx
+        .select()
+        .from(outboxEvents)
+        .where(isNull(outboxEvents.relayedAt))
+        .orderBy(asc(outboxEvents.id))
+        .limit(limit)
+        .for('update', { skipLocked: true });
+      if (rows.length === 0) return 0;
+      await deliver(rows);
+      await tx
+        .update(outboxEvents)
+        .set({ relayedAt: sql`now()` })
+        .where(inArray(outboxEvents.id, rows.map((r) => r.id)));
+      return rows.length;
+    });
+  }
+
+  listForRun(db: Executor, runId: string): Promise<OutboxEventRow[]> {
+    return db.select().from(outboxEvents).where(sql`${outboxEvents.runId} = ${runId}`).orderBy(asc(outboxEvents.id));
+  }
+}

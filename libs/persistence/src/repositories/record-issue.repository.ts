@@ -1,0 +1,35 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { Executor } from '../database/database.js';
+import { type RecordIssueInsert, recordIssues } from '../schema/tables.js';
+
+export type RecordIssue = Omit<RecordIssueInsert, 'id' | 'createdAt'>;
+
+const CHUNK = 1000;
+
+/** Reasons for every record that did not pass and every line that could not be read. */
+export class RecordIssueRepository {
+  async insertMany(tx: Executor, issues: readonly RecordIssue[]): Promise<void> {
+    for (let i = 0; i < issues.length; i += CHUNK) {
+      // A repeated stage step writes the same issues again; the dedup index keeps one copy.
+      await tx.insert(recordIssues).values(issues.slice(i, i + CHUNK)).onConflictDoNothing();
+    }
+  }
+
+  list(db: Executor, runId: string, batchIndex?: number, limit = 100) {
+    return db
+      .select()
+      .from(recordIssues)
+      .where(and(eq(recordIssues.runId, runId), batchIndex === undefined ? undefined : eq(recordIssues.batchIndex, batchIndex)))
+      .orderBy(asc(recordIssues.id))
+      .limit(limit);
+  }
+
+  async countByKind(db: Executor, runId: string): Promise<Record<string, number>> {
+    const rows = await db
+      .select({ kind: recordIssues.kind, n: sql<number>`count(*)::int` })
+      .from(recordIssues)
+      .where(eq(recordIssues.runId, runId))
+      .groupBy(recordIssues.kind);
+    return Object.fromEntries(rows.map((r) => [r.kind, r.n]));
+  }
+}

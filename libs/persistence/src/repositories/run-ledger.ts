@@ -1,0 +1,148 @@
+import type { FailureRecord } from '#osa/domain';
+import type { Database, Executor } from '../database/database.js';
+import type { IngestBatchRow, IngestRunRow } from '../schema/tables.js';
+import { BatchRepository, type HookedBatch, type SourcedBatch } from './batch.repository.js';
+import { IngestRunRepository, RunTerminalError } from './ingest-run.repository.js';
+import { OutboxRepository } from './outbox.repository.js';
+import { type RecordIssue, RecordIssueRepository } from './record-issue.repository.js';
+
+/**
+ * What a ledger operation did. `applied` is false when the transition had happened before
+ * (a repeated job) or the run had ended (`runTerminal`); `completed` is true only for the one
+ * caller that completed the run.
+ */
+export interface LedgerResult {
+  applied: boolean;
+  runTerminal: boolean;
+  completed: boolean;
+  run?: IngestRunRow;
+  batch?: IngestBatchRow;
+}
+
+/**
+ * The run ledger: every batch transition together with its run counters, its issues, its
+ * outbox events and the completion check, in one transaction. Repeating any operation
+ * changes nothing (DESIGN.md §3.2).
+ */
+export class RunLedger {
+  constructor(
+    private readonly db: Database,
+    readonly runs = new IngestRunRepository(),
+    readonly batches = new BatchRepository(),
+    readonly issues = new RecordIssueRepository(),
+    readonly outbox = new OutboxRepository(),
+  ) {}
+
+  /** Batch n was pulled: count it (unless empty), keep its session, maybe finish ingestion. */
+  recordSourced(batch: SourcedBatch & { finishIngestion: boolean }, issues: readonly RecordIssue[] = []): Promise<LedgerResult> {
+    const { finishIngestion, ...row } = batch;
+    return this.guarded(batch.runId, async (tx) => {
+      const inserted = await this.batches.insertSourced(tx, row);
+      if (!inserted) return this.notApplied(tx, batch.runId, batch.batchIndex);
+      const run = await this.runs.applyDeltaOrRollback(tx, batch.runId, {
+        batchesIngested: batch.recordCount > 0 ? 1 : 0,
+        recordsSourced: batch.recordCount,
+        invalidCount: batch.invalidCount,
+        finishIngestion,
+      });
+      await this.issues.insertMany(tx, issues);
+      return this.finish(tx, run, inserted);
+    });
+  }
+
+  /** Every hook ran on batch n: keep the per-hook counts and the reasons. */
+  recordHooked(batch: HookedBatch, issues: readonly RecordIssue[] = []): Promise<LedgerResult> {
+    return this.guarded(batch.runId, async (tx) => {
+      const moved = await this.batches.markHooked(tx, batch);
+      if (!moved) return this.notApplied(tx, batch.runId, batch.batchIndex);
+      const run = await this.runs.applyDeltaOrRollback(tx, batch.runId, {
+        rejectedCount: batch.rejectedCount,
+        erroredCount: batch.erroredCount,
+      });
+      await this.issues.insertMany(tx, issues);
+      return { applied: true, runTerminal: false, completed: false, run, batch: moved };
+    });
+  }
+
+  /**
+   * Publishes batch n: `insertRecords` runs inside the transaction that moves the batch to
+   * published, so records are written exactly once with the counters that count them.
+   */
+  recordPublished(
+    runId: string,
+    batchIndex: number,
+    insertRecords: (tx: Executor) => Promise<number>,
+  ): Promise<LedgerResult> {
+    return this.guarded(runId, async (tx) => {
+      const moved = await this.batches.markPublished(tx, runId, batchIndex, 0);
+      if (!moved) return this.notApplied(tx, runId, batchIndex);
+      const published = await insertRecords(tx);
+      const batch = (await this.batches.markPublishedCount(tx, runId, batchIndex, published)) ?? moved;
+      const run = await this.runs.applyDeltaOrRollback(tx, runId, { batchesCompleted: 1, publishedCount: published });
+      await this.outbox.append(tx, {
+        eventId: `batch-published-${runId}-${batchIndex}`,
+        runId,
+        type: 'IngestBatchPublished',
+        payload: { runId, batchIndex, published, conventionId: run.conventionId },
+      });
+      return this.finish(tx, run, batch);
+    });
+  }
+
+  /** A hook or publish step failed for good: the batch is accounted as failed with its reason. */
+  failBatch(runId: string, batchIndex: number, stage: string, failure: FailureRecord): Promise<LedgerResult> {
+    return this.guarded(runId, async (tx) => {
+      const moved = await this.batches.markFailed(tx, runId, batchIndex, stage, failure);
+      if (!moved) return this.notApplied(tx, runId, batchIndex);
+      const run = await this.runs.applyDeltaOrRollback(tx, runId, { batchesFailed: 1, failure });
+      return this.finish(tx, run, moved);
+    });
+  }
+
+  /**
+   * The ingester failed for good on batch n: ingestion ends, batch n counts as one ingested
+   * and failed batch, and the batches already sourced still go through.
+   */
+  failIngestion(runId: string, batchIndex: number, failure: FailureRecord): Promise<LedgerResult> {
+    return this.guarded(runId, async (tx) => {
+      const inserted = await this.batches.insertFailed(tx, runId, batchIndex, failure);
+      if (!inserted) {
+        // Batch n was sourced by an earlier attempt: the failure is stale, but ingestion may
+        // still need finishing if that attempt found the source exhausted.
+        return this.notApplied(tx, runId, batchIndex);
+      }
+      const run = await this.runs.applyDeltaOrRollback(tx, runId, {
+        batchesIngested: 1,
+        batchesFailed: 1,
+        finishIngestion: true,
+        failure,
+      });
+      return this.finish(tx, run, inserted);
+    });
+  }
+
+  /** Re-checks completion on its own, for the reconciler. */
+  async completeIfDone(runId: string): Promise<IngestRunRow | undefined> {
+    return this.db.transaction((tx) => this.runs.completeIfDone(tx, runId));
+  }
+
+  private async finish(tx: Executor, run: IngestRunRow, batch: IngestBatchRow): Promise<LedgerResult> {
+    const completed = await this.runs.completeIfDone(tx, run.id);
+    return { applied: true, runTerminal: false, completed: completed !== undefined, run: completed ?? run, batch };
+  }
+
+  private async notApplied(tx: Executor, runId: string, batchIndex: number): Promise<LedgerResult> {
+    const [run, batch] = await Promise.all([this.runs.find(tx, runId), this.batches.find(tx, runId, batchIndex)]);
+    const runTerminal = run !== undefined && run.status !== 'pending' && run.status !== 'running';
+    return { applied: false, runTerminal, completed: false, run, batch };
+  }
+
+  private async guarded(runId: string, body: (tx: Executor) => Promise<LedgerResult>): Promise<LedgerResult> {
+    try {
+      return await this.db.transaction(body);
+    } catch (err) {
+      if (!(err instanceof RunTerminalError)) throw err;
+      return { applied: false, runTerminal: true, completed: false, run: await this.runs.find(this.db, runId) };
+    }
+  }
+}
