@@ -26,7 +26,7 @@ export interface LedgerResult {
  */
 export class RunLedger {
   constructor(
-    private readonly db: Database,
+    readonly db: Database,
     readonly runs = new IngestRunRepository(),
     readonly batches = new BatchRepository(),
     readonly issues = new RecordIssueRepository(),

@@ -1,0 +1,17 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { AppConfig } from '#osa/config';
+import { HealthController, PipelineCoreModule } from '#osa/pipeline';
+import { BatchReadyProcessor } from './batch-ready.processor.js';
+
+/** Consumes ingest-batch-ready: runs the convention's hooks on each batch. */
+@Module({})
+export class HookRunnerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: HookRunnerModule,
+      imports: [PipelineCoreModule.forRoot(config, 'hook-runner')],
+      controllers: [HealthController],
+      providers: [BatchReadyProcessor],
+    };
+  }
+}

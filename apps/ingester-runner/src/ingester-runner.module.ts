@@ -1,0 +1,19 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { AppConfig } from '#osa/config';
+import { HealthController, PipelineCoreModule } from '#osa/pipeline';
+import { NextBatchProcessor } from './next-batch.processor.js';
+import { ReconcilerLoop } from './reconciler.loop.js';
+import { StartIngestProcessor } from './start-ingest.processor.js';
+
+/** Consumes start-ingest and ingest-next-batch; runs the reconciler. */
+@Module({})
+export class IngesterRunnerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: IngesterRunnerModule,
+      imports: [PipelineCoreModule.forRoot(config, 'ingester-runner')],
+      controllers: [HealthController],
+      providers: [StartIngestProcessor, NextBatchProcessor, ReconcilerLoop],
+    };
+  }
+}

@@ -1,0 +1,22 @@
+import { Processor } from '@nestjs/bullmq';
+import { Inject } from '@nestjs/common';
+import type { Job } from 'bullmq';
+import type { AppConfig } from '#osa/config';
+import { Stage } from '#osa/domain';
+import { APP_CONFIG, ExhaustionService, PublishBatchService, StageProcessor } from '#osa/pipeline';
+import { QueueName } from '#osa/queues';
+
+@Processor(QueueName.HooksCompleted, { autorun: false })
+export class HooksCompletedProcessor extends StageProcessor {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly service: PublishBatchService,
+    exhaustion: ExhaustionService,
+  ) {
+    super(config, config.stages.publisher, Stage.Publisher, exhaustion);
+  }
+
+  protected handle(job: Job) {
+    return this.service.publish({ data: job.data, attempt: job.attemptsStarted });
+  }
+}

@@ -1,0 +1,17 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { AppConfig } from '#osa/config';
+import { HealthController, PipelineCoreModule } from '#osa/pipeline';
+import { HooksCompletedProcessor } from './hooks-completed.processor.js';
+
+/** Consumes ingest-hooks-completed: publishes each batch and completes runs. */
+@Module({})
+export class PublisherModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: PublisherModule,
+      imports: [PipelineCoreModule.forRoot(config, 'publisher')],
+      controllers: [HealthController],
+      providers: [HooksCompletedProcessor],
+    };
+  }
+}

@@ -1,0 +1,139 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+const url = (protocols: string[], fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+/**
+ * Every setting the services read from the environment, with its default. The README's
+ * configuration table lists the same names; `describeConfig()` prints them.
+ */
+export const envSchema = z.object({
+  REDIS_URL: url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
+  DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/osa_ingest'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  RUNNER: z.enum(['local', 'kubernetes']).default('local'),
+  QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, "-" and "_" only').default('osa'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: z.coerce.number().int().min(0).max(65535).optional(),
+
+  INGESTER_CONCURRENCY: int(2, 1),
+  HOOK_CONCURRENCY: int(2, 1),
+  PUBLISHER_CONCURRENCY: int(2, 1),
+
+  INGESTER_ATTEMPTS: int(20, 1),
+  HOOK_ATTEMPTS: int(100, 1),
+  PUBLISHER_ATTEMPTS: int(10, 1),
+  /** Transient failures: min(cap, base · 2^(attempt-1)). */
+  BACKOFF_BASE_MS: int(60_000),
+  BACKOFF_CAP_MS: int(300_000),
+  /** Unexpected errors (a bug, a dropped connection) retry on a shorter schedule. */
+  UNEXPECTED_BACKOFF_BASE_MS: int(1_000),
+  UNEXPECTED_BACKOFF_CAP_MS: int(30_000),
+
+  LOCK_DURATION_MS: int(30_000, 1000),
+  STALLED_INTERVAL_MS: int(30_000, 1000),
+  MAX_STALLED_COUNT: int(5, 1),
+  RECONCILE_INTERVAL_MS: int(30_000, 100),
+  OUTBOX_RELAY_INTERVAL_MS: int(2_000, 50),
+  EVENTS_RETENTION_HOURS: int(24, 1),
+  SHUTDOWN_GRACE_SECONDS: int(25, 1),
+
+  LOCAL_RUNNER_SLOTS: int(4, 1),
+  LOCAL_RUNNER_CWD: z.string().optional(),
+  MEMORY_SAMPLE_INTERVAL_MS: int(50, 5),
+});
+
+export type EnvConfig = z.output<typeof envSchema>;
+
+export interface RetryPolicy {
+  attempts: number;
+  backoffBaseMs: number;
+  backoffCapMs: number;
+  unexpectedBaseMs: number;
+  unexpectedCapMs: number;
+}
+
+export interface StageConfig {
+  concurrency: number;
+  retry: RetryPolicy;
+}
+
+export interface AppConfig {
+  redisUrl: string;
+  databaseUrl: string;
+  dataDir: string;
+  runner: 'local' | 'kubernetes';
+  queuePrefix: string;
+  logLevel: EnvConfig['LOG_LEVEL'];
+  port?: number;
+  stages: { ingester: StageConfig; hooks: StageConfig; publisher: StageConfig };
+  worker: { lockDurationMs: number; stalledIntervalMs: number; maxStalledCount: number };
+  reconcileIntervalMs: number;
+  outboxRelayIntervalMs: number;
+  eventsRetentionHours: number;
+  shutdownGraceSeconds: number;
+  local: { slots: number; cwd: string; sampleIntervalMs: number };
+  /** The raw environment, for adapters with settings of their own (the Kubernetes runner). */
+  env: Record<string, string | undefined>;
+}
+
+/** Raised at start-up for a bad environment; names every variable that is wrong. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(env[String(i.path[0])])}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  const retry = (attempts: number): RetryPolicy => ({
+    attempts,
+    backoffBaseMs: e.BACKOFF_BASE_MS,
+    backoffCapMs: e.BACKOFF_CAP_MS,
+    unexpectedBaseMs: e.UNEXPECTED_BACKOFF_BASE_MS,
+    unexpectedCapMs: e.UNEXPECTED_BACKOFF_CAP_MS,
+  });
+  return {
+    redisUrl: e.REDIS_URL,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.DATA_DIR),
+    runner: e.RUNNER,
+    queuePrefix: e.QUEUE_PREFIX,
+    logLevel: e.LOG_LEVEL,
+    port: e.PORT,
+    stages: {
+      ingester: { concurrency: e.INGESTER_CONCURRENCY, retry: retry(e.INGESTER_ATTEMPTS) },
+      hooks: { concurrency: e.HOOK_CONCURRENCY, retry: retry(e.HOOK_ATTEMPTS) },
+      publisher: { concurrency: e.PUBLISHER_CONCURRENCY, retry: retry(e.PUBLISHER_ATTEMPTS) },
+    },
+    worker: {
+      lockDurationMs: e.LOCK_DURATION_MS,
+      stalledIntervalMs: e.STALLED_INTERVAL_MS,
+      maxStalledCount: e.MAX_STALLED_COUNT,
+    },
+    reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+    outboxRelayIntervalMs: e.OUTBOX_RELAY_INTERVAL_MS,
+    eventsRetentionHours: e.EVENTS_RETENTION_HOURS,
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    local: { slots: e.LOCAL_RUNNER_SLOTS, cwd: path.resolve(e.LOCAL_RUNNER_CWD ?? process.cwd()), sampleIntervalMs: e.MEMORY_SAMPLE_INTERVAL_MS },
+    env,
+  };
+}

@@ -1,0 +1,32 @@
+import { type FailureRecord, Stage } from '#osa/domain';
+import type { LedgerResult, RunLedger } from '#osa/persistence';
+import { batchJobPayloadSchema } from '#osa/queues';
+import type { OutboxRelay } from '../outbox/outbox-relay.js';
+
+/**
+ * The seed's on_exhausted: what happens when a stage's job has finally failed (permanent error,
+ * attempts spent, stall limit). The ingester stage fails the ingestion, the hook and publish
+ * stages fail the batch. Idempotent through the ledger, so the in-process `failed` handler and
+ * the reconciler may both call it.
+ */
+export class ExhaustionService {
+  constructor(
+    private readonly ledger: RunLedger,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  async accountFinalFailure(stage: Stage, data: unknown, failure: FailureRecord): Promise<LedgerResult | undefined> {
+    const parsed = batchJobPayloadSchema.safeParse(data);
+    // A payload that never named a batch has nothing to account; its job keeps the reason.
+    if (!parsed.success) return undefined;
+    const { runId, batchIndex } = parsed.data;
+    const run = await this.ledger.runs.find(this.ledger.db, runId);
+    if (!run) return undefined;
+    const result =
+      stage === Stage.Ingester
+        ? await this.ledger.failIngestion(runId, batchIndex, failure)
+        : await this.ledger.failBatch(runId, batchIndex, stage, failure);
+    await this.relay.flush();
+    return result;
+  }
+}

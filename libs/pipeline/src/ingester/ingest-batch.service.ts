@@ -1,0 +1,130 @@
+import { writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { BatchState, ErrorKind, PermanentError } from '#osa/domain';
+import type { Database, IngestBatchRow, RunLedger } from '#osa/persistence';
+import { type BatchJobPayload, batchJobPayloadSchema, parsePayload, QueueName } from '#osa/queues';
+import type { ContainerRunner } from '#osa/runners';
+import { BatchLayout } from '#osa/storage';
+import type { JobProducer } from '../jobs/job-producer.js';
+import type { OutboxRelay } from '../outbox/outbox-relay.js';
+import { normalizeIngesterOutput } from './normalize-ingester-output.js';
+
+export interface StageJob {
+  data: unknown;
+  /** Unique per start of the job (BullMQ attemptsStarted), so each start writes its own output. */
+  attempt: number;
+  signal?: AbortSignal;
+}
+
+export type IngestOutcome =
+  | { outcome: 'sourced' | 'already-sourced'; batch: IngestBatchRow }
+  | { outcome: 'run-ended' };
+
+/**
+ * Handles `ingest-next-batch` for batch n: runs the ingester with the session batch n-1 wrote,
+ * records the batch in the ledger, then requests hooks for n and, while more remains, batch n+1.
+ */
+export class IngestBatchService {
+  constructor(
+    private readonly db: Database,
+    private readonly ledger: RunLedger,
+    private readonly runner: ContainerRunner,
+    private readonly producer: JobProducer,
+    private readonly relay: OutboxRelay,
+    private readonly dataDir: string,
+  ) {}
+
+  parse(data: unknown): BatchJobPayload {
+    return parsePayload(batchJobPayloadSchema, data, QueueName.NextBatch);
+  }
+
+  async ingest(job: StageJob): Promise<IngestOutcome> {
+    const { runId, batchIndex } = this.parse(job.data);
+    const run = await this.ledger.runs.find(this.db, runId);
+    if (!run) throw new PermanentError(`run ${runId} does not exist`, ErrorKind.InvalidPayload);
+    if (run.status !== 'pending' && run.status !== 'running') return { outcome: 'run-ended' };
+
+    const existing = await this.ledger.batches.find(this.db, runId, batchIndex);
+    if (existing) {
+      // An earlier attempt sourced this batch and may have crashed before adding its jobs.
+      await this.continueAfter(existing);
+      return { outcome: 'already-sourced', batch: existing };
+    }
+
+    const ingester = run.convention.ingester;
+    if (!ingester) throw new PermanentError(`convention "${run.conventionId}" has no ingester`, ErrorKind.InvalidConvention);
+    const sourcedBefore = batchIndex === 0 ? 0 : await this.ledger.batches.recordsBefore(this.db, runId, batchIndex);
+    const remaining = run.recordLimit === null ? run.batchSize : Math.min(run.batchSize, run.recordLimit - sourcedBefore);
+    const session = batchIndex === 0 ? undefined : await this.previousSession(runId, batchIndex);
+    await this.ledger.runs.markRunning(this.db, runId);
+
+    const dirs = BatchLayout.ingesterDirs(runId, batchIndex, job.attempt);
+    const abs = (rel: string) => path.join(this.dataDir, rel);
+    await mkdir(abs(dirs.in), { recursive: true });
+    if (ingester.config) await writeFile(path.join(abs(dirs.in), 'config.json'), JSON.stringify(ingester.config));
+    if (session !== undefined) await writeFile(path.join(abs(dirs.in), 'session.json'), JSON.stringify(session));
+
+    if (remaining > 0) {
+      await this.runner.run({
+        role: 'ingester',
+        runId,
+        batchIndex,
+        attempt: job.attempt,
+        image: ingester.image,
+        command: ingester.command,
+        limits: ingester.limits,
+        permanentExitCodes: ingester.permanent_exit_codes,
+        env: { OSA_LIMIT: String(remaining), OSA_BATCH_INDEX: String(batchIndex), OSA_RUN_ID: runId },
+        dirs,
+        signal: job.signal,
+      });
+    }
+
+    const normalized = await normalizeIngesterOutput({
+      runId,
+      batchIndex,
+      outDir: abs(dirs.out),
+      filesDir: abs(dirs.files),
+      batchFile: abs(BatchLayout.batchFile(runId, batchIndex, job.attempt)),
+      hookInputFile: abs(BatchLayout.hookInputFile(runId, batchIndex, job.attempt)),
+      limit: Math.max(0, remaining),
+    });
+    const limitReached = run.recordLimit !== null && sourcedBefore + normalized.recordCount >= run.recordLimit;
+    const hasMore = normalized.session !== undefined && normalized.recordCount > 0 && !limitReached;
+
+    const result = await this.ledger.recordSourced(
+      {
+        runId,
+        batchIndex,
+        ingesterAttempt: job.attempt,
+        recordCount: normalized.recordCount,
+        invalidCount: normalized.invalidCount,
+        hasMore,
+        nextSession: hasMore ? normalized.session : null,
+        finishIngestion: !hasMore,
+      },
+      normalized.issues,
+    );
+    await this.relay.flush();
+    if (result.runTerminal || !result.batch) return { outcome: 'run-ended' };
+    await this.continueAfter(result.batch);
+    return { outcome: result.applied ? 'sourced' : 'already-sourced', batch: result.batch };
+  }
+
+  /** Adds the jobs that follow a sourced batch; their ids are deterministic, so repeats dedup. */
+  private async continueAfter(batch: IngestBatchRow): Promise<void> {
+    if (batch.state === BatchState.Sourced) await this.producer.batchReady(batch.runId, batch.batchIndex);
+    if (batch.hasMore) await this.producer.requestBatch(batch.runId, batch.batchIndex + 1);
+  }
+
+  private async previousSession(runId: string, batchIndex: number): Promise<unknown> {
+    const previous = await this.ledger.batches.find(this.db, runId, batchIndex - 1);
+    if (!previous?.hasMore) {
+      throw new PermanentError(
+        `batch ${batchIndex} was requested but batch ${batchIndex - 1} left no session to continue from`,
+        ErrorKind.InvalidPayload,
+      );
+    }
+    return previous.nextSession;
+  }
+}

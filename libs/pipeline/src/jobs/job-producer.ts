@@ -1,0 +1,40 @@
+import type { Queue } from 'bullmq';
+import type { AppConfig } from '#osa/config';
+import { JobId, JobName, QueueName, stageJobOptions } from '#osa/queues';
+
+export type QueueSet = Record<QueueName, Queue>;
+
+/**
+ * Adds the pipeline's stage jobs with deterministic ids and explicit options. Adding an id
+ * that exists is a no-op in BullMQ, so every step can re-add its downstream job after a crash.
+ */
+export class JobProducer {
+  constructor(
+    readonly queues: QueueSet,
+    private readonly config: AppConfig,
+  ) {}
+
+  async requestBatch(runId: string, batchIndex: number): Promise<void> {
+    await this.queues[QueueName.NextBatch].add(
+      JobName.NextBatch,
+      { runId, batchIndex },
+      stageJobOptions(JobId.nextBatch(runId, batchIndex), this.config.stages.ingester.retry.attempts),
+    );
+  }
+
+  async batchReady(runId: string, batchIndex: number): Promise<void> {
+    await this.queues[QueueName.BatchReady].add(
+      JobName.BatchReady,
+      { runId, batchIndex },
+      stageJobOptions(JobId.batchReady(runId, batchIndex), this.config.stages.hooks.retry.attempts),
+    );
+  }
+
+  async hooksCompleted(runId: string, batchIndex: number): Promise<void> {
+    await this.queues[QueueName.HooksCompleted].add(
+      JobName.HooksCompleted,
+      { runId, batchIndex },
+      stageJobOptions(JobId.hooksCompleted(runId, batchIndex), this.config.stages.publisher.retry.attempts),
+    );
+  }
+}

@@ -1,0 +1,118 @@
+import { BullModule, getQueueToken } from '@nestjs/bullmq';
+import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import type { AppConfig } from '#osa/config';
+import {
+  ConventionRepository,
+  type DatabaseHandle,
+  openDatabase,
+  OutboxRepository,
+  RecordRepository,
+  RunLedger,
+} from '#osa/persistence';
+import { ALL_QUEUES, QueueName, redisConnection } from '#osa/queues';
+import { CONTAINER_RUNNER, type ContainerRunner } from '#osa/runners';
+import { ExhaustionService } from '../accounting/exhaustion.service.js';
+import { RunHooksService } from '../hooks/run-hooks.service.js';
+import { IngestBatchService } from '../ingester/ingest-batch.service.js';
+import { JobProducer, type QueueSet } from '../jobs/job-producer.js';
+import { OutboxRelay } from '../outbox/outbox-relay.js';
+import { PublishBatchService } from '../publisher/publish-batch.service.js';
+import { ReconcilerService } from '../reconciler/reconciler.service.js';
+import { StartIngestService } from '../start/start-ingest.service.js';
+import { createRunner } from './create-runner.js';
+import { APP_CONFIG, DATABASE } from './tokens.js';
+
+const queueTokens = ALL_QUEUES.map((name) => getQueueToken(name));
+
+/** Closes the database pool when the application stops. */
+class DatabaseCloser implements OnApplicationShutdown {
+  constructor(@Inject(DATABASE) private readonly database: DatabaseHandle) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.database.close();
+  }
+}
+
+/**
+ * Everything the stage services share, wired once from an AppConfig: queues, database,
+ * ledger, runner, producer, outbox relay and the stage services themselves.
+ */
+@Global()
+@Module({})
+export class PipelineCoreModule {
+  static forRoot(config: AppConfig, appName: string): DynamicModule {
+    const db = (handle: DatabaseHandle) => handle.db;
+    return {
+      module: PipelineCoreModule,
+      imports: [
+        BullModule.forRoot({ connection: redisConnection(config.redisUrl), prefix: config.queuePrefix }),
+        BullModule.registerQueue(...ALL_QUEUES.map((name) => ({ name }))),
+      ],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: DATABASE, useFactory: () => openDatabase(config.databaseUrl, { applicationName: `osa-${appName}` }) },
+        DatabaseCloser,
+        { provide: RunLedger, useFactory: (h: DatabaseHandle) => new RunLedger(h.db), inject: [DATABASE] },
+        { provide: ConventionRepository, useValue: new ConventionRepository() },
+        { provide: RecordRepository, useValue: new RecordRepository() },
+        { provide: CONTAINER_RUNNER, useFactory: () => createRunner(config) },
+        {
+          provide: JobProducer,
+          useFactory: (...queues: Queue[]) =>
+            new JobProducer(Object.fromEntries(ALL_QUEUES.map((name, i) => [name, queues[i]])) as QueueSet, config),
+          inject: queueTokens,
+        },
+        {
+          provide: OutboxRelay,
+          useFactory: (h: DatabaseHandle, events: Queue) => new OutboxRelay(h.db, new OutboxRepository(), events, config.eventsRetentionHours),
+          inject: [DATABASE, getQueueToken(QueueName.Events)],
+        },
+        {
+          provide: StartIngestService,
+          useFactory: (h: DatabaseHandle, l: RunLedger, c: ConventionRepository, p: JobProducer, r: OutboxRelay) => new StartIngestService(db(h), l, c, p, r),
+          inject: [DATABASE, RunLedger, ConventionRepository, JobProducer, OutboxRelay],
+        },
+        {
+          provide: IngestBatchService,
+          useFactory: (h: DatabaseHandle, l: RunLedger, run: ContainerRunner, p: JobProducer, r: OutboxRelay) =>
+            new IngestBatchService(db(h), l, run, p, r, config.dataDir),
+          inject: [DATABASE, RunLedger, CONTAINER_RUNNER, JobProducer, OutboxRelay],
+        },
+        {
+          provide: RunHooksService,
+          useFactory: (h: DatabaseHandle, l: RunLedger, run: ContainerRunner, p: JobProducer, r: OutboxRelay) =>
+            new RunHooksService(db(h), l, run, p, r, config.dataDir),
+          inject: [DATABASE, RunLedger, CONTAINER_RUNNER, JobProducer, OutboxRelay],
+        },
+        {
+          provide: PublishBatchService,
+          useFactory: (h: DatabaseHandle, l: RunLedger, rec: RecordRepository, r: OutboxRelay) => new PublishBatchService(db(h), l, rec, r, config.dataDir),
+          inject: [DATABASE, RunLedger, RecordRepository, OutboxRelay],
+        },
+        { provide: ExhaustionService, useFactory: (l: RunLedger, r: OutboxRelay) => new ExhaustionService(l, r), inject: [RunLedger, OutboxRelay] },
+        {
+          provide: ReconcilerService,
+          useFactory: (h: DatabaseHandle, l: RunLedger, p: JobProducer, e: ExhaustionService, r: OutboxRelay) => new ReconcilerService(db(h), l, p, e, r),
+          inject: [DATABASE, RunLedger, JobProducer, ExhaustionService, OutboxRelay],
+        },
+      ],
+      exports: [
+        BullModule,
+        APP_CONFIG,
+        DATABASE,
+        RunLedger,
+        ConventionRepository,
+        RecordRepository,
+        CONTAINER_RUNNER,
+        JobProducer,
+        OutboxRelay,
+        StartIngestService,
+        IngestBatchService,
+        RunHooksService,
+        PublishBatchService,
+        ExhaustionService,
+        ReconcilerService,
+      ],
+    };
+  }
+}

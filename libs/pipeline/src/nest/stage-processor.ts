@@ -1,0 +1,103 @@
+import { Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { WorkerHost } from '@nestjs/bullmq';
+import { type Job, UnrecoverableError } from 'bullmq';
+import type { StageConfig, AppConfig } from '#osa/config';
+import { describeFailure, type Stage } from '#osa/domain';
+import { backoffDelay, BACKOFF_TYPE, decideRetry, failedReason } from '#osa/queues';
+import type { ExhaustionService } from '../accounting/exhaustion.service.js';
+
+/**
+ * Base of every stage processor: a thin shell that applies the stage's worker settings, runs
+ * the handler, maps its error to retry or give-up in one place, and accounts a job that has
+ * finally failed. Processors are declared with `{ autorun: false }` so the settings read from
+ * the environment are in place before the worker takes its first job.
+ */
+export abstract class StageProcessor extends WorkerHost implements OnApplicationBootstrap {
+  protected readonly logger = new Logger(this.constructor.name);
+
+  constructor(
+    protected readonly config: AppConfig,
+    private readonly stageConfig: StageConfig,
+    /** The stage whose failures are accounted in the ledger; undefined for start-ingest. */
+    private readonly accountedStage?: Stage,
+    private readonly exhaustion?: ExhaustionService,
+  ) {
+    super();
+  }
+
+  protected abstract handle(job: Job, signal: AbortSignal | undefined): Promise<unknown>;
+
+  onApplicationBootstrap(): void {
+    const worker = this.worker;
+    const retry = this.stageConfig.retry;
+    Object.assign(worker.opts, {
+      lockDuration: this.config.worker.lockDurationMs,
+      stalledInterval: this.config.worker.stalledIntervalMs,
+      maxStalledCount: this.config.worker.maxStalledCount,
+      settings: {
+        ...worker.opts.settings,
+        backoffStrategy: (attemptsMade: number, type?: string, err?: Error) =>
+          type === BACKOFF_TYPE
+            ? backoffDelay(attemptsMade, err, {
+                backoffBaseMs: retry.backoffBaseMs,
+                backoffCapMs: retry.backoffCapMs,
+                unexpectedBaseMs: retry.unexpectedBaseMs,
+                unexpectedCapMs: retry.unexpectedCapMs,
+              })
+            : 0,
+      },
+    });
+    worker.concurrency = this.stageConfig.concurrency;
+    worker.on('failed', (job, err) => void this.onFailed(job, err));
+    worker.on('error', (err) => this.logger.error(`worker error: ${err.message}`));
+    void worker.run().catch((err: Error) => this.logger.error(`worker stopped: ${err.message}`));
+  }
+
+  async process(job: Job, _token?: string, signal?: AbortSignal): Promise<unknown> {
+    try {
+      return await this.handle(job, signal);
+    } catch (err) {
+      throw toJobError(err);
+    }
+  }
+
+  /**
+   * Runs after every failed attempt; only a final failure is accounted. It may be lost in a
+   * crash (TRAPS.md), which is why accounting is idempotent and the reconciler re-drives it.
+   */
+  private async onFailed(job: Job | undefined, err: Error): Promise<void> {
+    if (!job) return;
+    const final = job.finishedOn !== undefined && job.finishedOn !== null;
+    const original = (err as Error & { original?: unknown }).original ?? err;
+    const failure = describeFailure(original);
+    this.logger.warn(
+      `${job.queueName} job ${job.id} ${final ? 'failed for good' : `failed (attempt ${job.attemptsMade})`}: [${failure.kind}] ${failure.reason}`,
+    );
+    if (!final || !this.accountedStage || !this.exhaustion) return;
+    try {
+      await this.exhaustion.accountFinalFailure(this.accountedStage, job.data, failure);
+    } catch (accountingError) {
+      this.logger.error(`accounting the failure of job ${job.id} failed; the reconciler will retry: ${(accountingError as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Permanent errors become BullMQ's own UnrecoverableError (a subclass would not be recognised);
+ * the others keep their class, so the backoff strategy can tell transient from unexpected.
+ * Either way the reason reads `[kind] message`, which the reconciler can parse back.
+ */
+export function toJobError(err: unknown): Error {
+  const failure = describeFailure(err);
+  const reason = failedReason(failure.kind, failure.reason);
+  if (decideRetry(err) === 'give-up') {
+    const unrecoverable = new UnrecoverableError(reason);
+    (unrecoverable as Error & { original?: unknown }).original = err;
+    return unrecoverable;
+  }
+  if (err instanceof Error) {
+    err.message = reason;
+    return err;
+  }
+  return new Error(reason);
+}

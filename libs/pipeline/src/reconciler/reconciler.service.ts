@@ -1,0 +1,92 @@
+import type { Job } from 'bullmq';
+import { BatchState, ErrorKind, type FailureRecord, Stage } from '#osa/domain';
+import type { Database, IngestRunRow, RunLedger } from '#osa/persistence';
+import { JobId, parseFailedReason, QueueName } from '#osa/queues';
+import type { ExhaustionService } from '../accounting/exhaustion.service.js';
+import type { JobProducer } from '../jobs/job-producer.js';
+import type { OutboxRelay } from '../outbox/outbox-relay.js';
+
+export interface ReconcileReport {
+  runs: number;
+  accounted: number;
+  requeued: number;
+  completed: number;
+}
+
+/**
+ * Makes every active run move, whatever was lost in a crash (DESIGN.md §3.7): for each batch
+ * the ledger still waits on, the job that should move it must exist; a job that finally failed
+ * without its accounting is accounted now, and a job that vanished is added again.
+ */
+export class ReconcilerService {
+  constructor(
+    private readonly db: Database,
+    private readonly ledger: RunLedger,
+    private readonly producer: JobProducer,
+    private readonly exhaustion: ExhaustionService,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  async reconcileOnce(): Promise<ReconcileReport> {
+    const report: ReconcileReport = { runs: 0, accounted: 0, requeued: 0, completed: 0 };
+    for (const run of await this.ledger.runs.listActive(this.db)) {
+      report.runs++;
+      await this.reconcileRun(run, report);
+    }
+    await this.relay.flush();
+    await this.relay.trim();
+    return report;
+  }
+
+  private async reconcileRun(run: IngestRunRow, report: ReconcileReport): Promise<void> {
+    const batches = await this.ledger.batches.listForRun(this.db, run.id);
+    for (const batch of batches) {
+      if (batch.state === BatchState.Sourced) {
+        await this.ensure(report, QueueName.BatchReady, JobId.batchReady(run.id, batch.batchIndex), Stage.Hooks, run.id, batch.batchIndex, () =>
+          this.producer.batchReady(run.id, batch.batchIndex),
+        );
+      } else if (batch.state === BatchState.Hooked) {
+        await this.ensure(report, QueueName.HooksCompleted, JobId.hooksCompleted(run.id, batch.batchIndex), Stage.Publisher, run.id, batch.batchIndex, () =>
+          this.producer.hooksCompleted(run.id, batch.batchIndex),
+        );
+      }
+    }
+    if (!run.ingestionFinished) {
+      const last = batches.at(-1);
+      const next = last ? last.batchIndex + 1 : 0;
+      if (!last || last.hasMore) {
+        await this.ensure(report, QueueName.NextBatch, JobId.nextBatch(run.id, next), Stage.Ingester, run.id, next, () =>
+          this.producer.requestBatch(run.id, next),
+        );
+      }
+    }
+    if (await this.ledger.completeIfDone(run.id)) report.completed++;
+  }
+
+  private async ensure(
+    report: ReconcileReport,
+    queue: QueueName,
+    jobId: string,
+    stage: Stage,
+    runId: string,
+    batchIndex: number,
+    add: () => Promise<void>,
+  ): Promise<void> {
+    const job: Job | undefined = await this.producer.queues[queue].getJob(jobId);
+    if (!job) {
+      await add();
+      report.requeued++;
+      return;
+    }
+    if ((await job.getState()) !== 'failed') return;
+    const { kind, message } = parseFailedReason(job.failedReason);
+    const failure: FailureRecord = {
+      kind: (kind as FailureRecord['kind'] | undefined) ?? ErrorKind.RetriesExhausted,
+      reason: message,
+      logTail: job.stacktrace?.slice(-1) ?? [],
+    };
+    const result = await this.exhaustion.accountFinalFailure(stage, { runId, batchIndex }, failure);
+    if (result?.applied) report.accounted++;
+  }
+
+}

@@ -1,0 +1,9 @@
+/**
+ * Deterministic job ids (DESIGN.md §3.1, §3.3): a repeated step re-adds the same id and
+ * BullMQ drops the duplicate. Ids may not contain ":" nor be all digits.
+ */
+export const JobId = {
+  nextBatch: (runId: string, batchIndex: number) => `next-${runId}-${batchIndex}`,
+  batchReady: (runId: string, batchIndex: number) => `ready-${runId}-${batchIndex}`,
+  hooksCompleted: (runId: string, batchIndex: number) => `hooked-${runId}-${batchIndex}`,
+};

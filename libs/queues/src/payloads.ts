@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { ErrorKind, formatIssues, PermanentError } from '#osa/domain';
+
+/** `start-ingest`: published by users (any BullMQ client, the CLI, the HTTP API). */
+export const startIngestPayloadSchema = z
+  .object({
+    conventionId: z.string().min(1, 'must name a convention'),
+    batchSize: z.number().int().positive().max(1_000_000).optional(),
+    limit: z.number().int().positive().optional(),
+  })
+  .strict();
+export type StartIngestPayload = z.output<typeof startIngestPayloadSchema>;
+
+/** Every stage job after start: the batch index comes from the job, never from a counter. */
+export const batchJobPayloadSchema = z
+  .object({
+    runId: z.uuid(),
+    batchIndex: z.number().int().min(0),
+    /** Backpressure bookkeeping of a deferred next-batch job (kept with job.updateData). */
+    deferrals: z.number().int().min(0).optional(),
+    waitingSince: z.number().int().optional(),
+  })
+  .strict();
+export type BatchJobPayload = z.output<typeof batchJobPayloadSchema>;
+
+/** An `ingest-events` job: the outbox row, relayed with its event id as job id. */
+export interface IngestEventPayload {
+  eventId: string;
+  type: 'IngestRunStarted' | 'IngestBatchPublished' | 'IngestCompleted' | string;
+  runId: string;
+  occurredAt: string;
+  data: Record<string, unknown>;
+}
+
+/** Parses a job payload at the boundary; a bad one is a permanent, explained failure. */
+export function parsePayload<S extends z.ZodType>(schema: S, data: unknown, queue: string): z.output<S> {
+  const result = schema.safeParse(data);
+  if (!result.success) {
+    throw new PermanentError(
+      `invalid ${queue} payload: ${formatIssues(result.error.issues).join('; ')}`,
+      ErrorKind.InvalidPayload,
+    );
+  }
+  return result.data;
+}

@@ -1,0 +1,45 @@
+import { realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface FileRef {
+  name: string;
+  relative_path: string;
+  size_mb?: number;
+}
+
+/**
+ * Checks that a record's file references stay inside `$OSA_FILES/<source_id>/`: no absolute
+ * paths, no `..`, no symlink that leads out. Returns the reason for the first bad reference,
+ * or undefined when every file is inside and exists.
+ */
+export async function checkFileRefs(filesRoot: string, sourceId: string, files: readonly FileRef[]): Promise<string | undefined> {
+  if (files.length === 0) return undefined;
+  if (sourceId === '.' || sourceId === '..' || sourceId.includes('/') || sourceId.includes('\\') || sourceId.includes('\0')) {
+    return `source_id "${sourceId}" cannot name a files directory (it must be a single path segment)`;
+  }
+  const recordDir = path.join(filesRoot, sourceId);
+  let realRecordDir: string;
+  try {
+    realRecordDir = await realpath(recordDir);
+  } catch {
+    return `files directory ${sourceId}/ does not exist`;
+  }
+  for (const file of files) {
+    const rel = file.relative_path;
+    if (path.isAbsolute(rel)) return `file "${file.name}": absolute path "${rel}" is not allowed`;
+    const normalized = path.normalize(rel);
+    if (normalized === '..' || normalized.startsWith(`..${path.sep}`)) return `file "${file.name}": path "${rel}" leaves the record's files directory`;
+    let real: string;
+    try {
+      real = await realpath(path.join(recordDir, normalized));
+    } catch {
+      return `file "${file.name}": "${rel}" does not exist`;
+    }
+    if (real !== realRecordDir && !real.startsWith(realRecordDir + path.sep)) {
+      return `file "${file.name}": "${rel}" is a link that leaves the record's files directory`;
+    }
+    const info = await stat(real);
+    if (!info.isFile()) return `file "${file.name}": "${rel}" is not a regular file`;
+  }
+  return undefined;
+}
