@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { type FailureRecord, RunStatus } from '#osa/domain';
 import type { Executor } from '../database/database.js';
@@ -196,6 +196,15 @@ export class IngestRunRepository {
       .update(ingestRuns)
       .set({ waitingReason: null })
       .where(and(eq(ingestRuns.id, runId), sql`${ingestRuns.waitingReason} IS NOT NULL`));
+  }
+
+  listRecent(db: Executor, limit: number, conventionId?: string): Promise<IngestRunRow[]> {
+    return db
+      .select()
+      .from(ingestRuns)
+      .where(conventionId ? eq(ingestRuns.conventionId, conventionId) : undefined)
+      .orderBy(desc(ingestRuns.createdAt))
+      .limit(limit);
   }
 
   listActive(db: Executor): Promise<IngestRunRow[]> {

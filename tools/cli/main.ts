@@ -1,0 +1,123 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '#osa/config';
+import { ConventionRepository, openDatabase, RunLedger } from '#osa/persistence';
+import { applyConventionCommand, awaitRunId, followRun, migrateCommand, publishStart, statusCommand } from './commands.js';
+
+const USAGE = `usage: osa-ingest <command>
+
+  migrate                                   apply database migrations (idempotent)
+  conventions apply -f FILE                 register or update a convention (YAML or JSON)
+  conventions list                          list conventions
+  start CONVENTION [--batch-size N] [--limit N] [--follow]
+                                            publish a start-ingest job (and follow the run)
+  status RUN_ID                             show a run: counts, per-hook outcomes, failures
+  list                                      list recent runs
+
+options: --json for machine-readable output. Configuration comes from the environment
+(REDIS_URL, DATABASE_URL, QUEUE_PREFIX, ...; see README).`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      file: { type: 'string', short: 'f' },
+      'batch-size': { type: 'string' },
+      limit: { type: 'string' },
+      follow: { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, sub] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const config = loadConfig();
+  const print = (text: string, json: unknown) => console.log(values.json ? JSON.stringify(json, null, 2) : text);
+
+  if (command === 'migrate') {
+    print(await migrateCommand(config), { ok: true });
+    return 0;
+  }
+  const database = openDatabase(config.databaseUrl, { max: 2, applicationName: 'osa-cli' });
+  try {
+    switch (command) {
+      case 'conventions': {
+        if (sub === 'apply') {
+          if (!values.file) throw new UsageError('conventions apply needs -f FILE');
+          print(await applyConventionCommand(database.db, values.file), { ok: true });
+          return 0;
+        }
+        if (sub === 'list') {
+          const list = await new ConventionRepository().list(database.db);
+          print(list.map((c) => `${c.id}\t${c.spec.hooks.length} hooks\tupdated ${c.updatedAt.toISOString()}`).join('\n') || '(no conventions)', list);
+          return 0;
+        }
+        throw new UsageError(`unknown conventions command "${sub ?? ''}"`);
+      }
+      case 'start': {
+        if (!sub) throw new UsageError('start needs a convention id');
+        const jobId = await publishStart(config, {
+          conventionId: sub,
+          batchSize: optionalInt(values['batch-size'], '--batch-size'),
+          limit: optionalInt(values.limit, '--limit'),
+        });
+        if (!values.follow) {
+          print(`published start-ingest job ${jobId}`, { jobId });
+          return 0;
+        }
+        const runId = await awaitRunId(config, jobId);
+        if (!values.json) console.log(`run ${runId} started`);
+        const run = await followRun(database.db, runId, process.stderr);
+        const status = await statusCommand(database.db, runId);
+        print(status!.text, run);
+        return run.status === 'completed' ? 0 : 1;
+      }
+      case 'status': {
+        if (!sub) throw new UsageError('status needs a run id');
+        const status = await statusCommand(database.db, sub);
+        if (!status) {
+          console.error(`no run ${sub}`);
+          return 1;
+        }
+        print(status.text, status.run);
+        return 0;
+      }
+      case 'list': {
+        const ledger = new RunLedger(database.db);
+        const runs = await ledger.runs.listRecent(database.db, 50);
+        print(
+          runs.map((r) => `${r.id}\t${r.conventionId}\t${r.status}\tbatches ${r.batchesIngested}/${r.batchesCompleted}/${r.batchesFailed}\tpublished ${r.publishedCount}`).join('\n') || '(no runs)',
+          runs,
+        );
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } finally {
+    await database.close();
+  }
+}
+
+class UsageError extends Error {}
+
+function optionalInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive whole number, got "${value}"`);
+  return n;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    if (err instanceof UsageError) console.error(`${err.message}\n\n${USAGE}`);
+    else if (err instanceof ConfigError) console.error(err.message);
+    else console.error(`error: ${err.message}`);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  },
+);
