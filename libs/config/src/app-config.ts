@@ -37,6 +37,13 @@ export const envSchema = z.object({
   /** Transient failures: min(cap, base · 2^(attempt-1)). */
   BACKOFF_BASE_MS: int(60_000),
   BACKOFF_CAP_MS: int(300_000),
+  /** Per-stage overrides of the two above, e.g. HOOK_BACKOFF_BASE_MS. */
+  INGESTER_BACKOFF_BASE_MS: z.coerce.number().int().min(0).optional(),
+  INGESTER_BACKOFF_CAP_MS: z.coerce.number().int().min(0).optional(),
+  HOOK_BACKOFF_BASE_MS: z.coerce.number().int().min(0).optional(),
+  HOOK_BACKOFF_CAP_MS: z.coerce.number().int().min(0).optional(),
+  PUBLISHER_BACKOFF_BASE_MS: z.coerce.number().int().min(0).optional(),
+  PUBLISHER_BACKOFF_CAP_MS: z.coerce.number().int().min(0).optional(),
   /** Unexpected errors (a bug, a dropped connection) retry on a shorter schedule. */
   UNEXPECTED_BACKOFF_BASE_MS: int(1_000),
   UNEXPECTED_BACKOFF_CAP_MS: int(30_000),
@@ -104,10 +111,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const e = parsed.data;
-  const retry = (attempts: number): RetryPolicy => ({
+  const retry = (attempts: number, base?: number, cap?: number): RetryPolicy => ({
     attempts,
-    backoffBaseMs: e.BACKOFF_BASE_MS,
-    backoffCapMs: e.BACKOFF_CAP_MS,
+    backoffBaseMs: base ?? e.BACKOFF_BASE_MS,
+    backoffCapMs: cap ?? e.BACKOFF_CAP_MS,
     unexpectedBaseMs: e.UNEXPECTED_BACKOFF_BASE_MS,
     unexpectedCapMs: e.UNEXPECTED_BACKOFF_CAP_MS,
   });
@@ -120,9 +127,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     port: e.PORT,
     stages: {
-      ingester: { concurrency: e.INGESTER_CONCURRENCY, retry: retry(e.INGESTER_ATTEMPTS) },
-      hooks: { concurrency: e.HOOK_CONCURRENCY, retry: retry(e.HOOK_ATTEMPTS) },
-      publisher: { concurrency: e.PUBLISHER_CONCURRENCY, retry: retry(e.PUBLISHER_ATTEMPTS) },
+      ingester: { concurrency: e.INGESTER_CONCURRENCY, retry: retry(e.INGESTER_ATTEMPTS, e.INGESTER_BACKOFF_BASE_MS, e.INGESTER_BACKOFF_CAP_MS) },
+      hooks: { concurrency: e.HOOK_CONCURRENCY, retry: retry(e.HOOK_ATTEMPTS, e.HOOK_BACKOFF_BASE_MS, e.HOOK_BACKOFF_CAP_MS) },
+      publisher: { concurrency: e.PUBLISHER_CONCURRENCY, retry: retry(e.PUBLISHER_ATTEMPTS, e.PUBLISHER_BACKOFF_BASE_MS, e.PUBLISHER_BACKOFF_CAP_MS) },
     },
     worker: {
       lockDurationMs: e.LOCK_DURATION_MS,

@@ -17,6 +17,12 @@ export async function checkFileRefs(filesRoot: string, sourceId: string, files: 
   if (sourceId === '.' || sourceId === '..' || sourceId.includes('/') || sourceId.includes('\\') || sourceId.includes('\0')) {
     return `source_id "${sourceId}" cannot name a files directory (it must be a single path segment)`;
   }
+  for (const file of files) {
+    const rel = file.relative_path;
+    if (path.isAbsolute(rel)) return `file "${file.name}": absolute path "${rel}" is not allowed`;
+    const normalized = path.normalize(rel);
+    if (normalized === '..' || normalized.startsWith(`..${path.sep}`)) return `file "${file.name}": path "${rel}" leaves the record's files directory`;
+  }
   const recordDir = path.join(filesRoot, sourceId);
   let realRecordDir: string;
   try {
@@ -26,12 +32,9 @@ export async function checkFileRefs(filesRoot: string, sourceId: string, files: 
   }
   for (const file of files) {
     const rel = file.relative_path;
-    if (path.isAbsolute(rel)) return `file "${file.name}": absolute path "${rel}" is not allowed`;
-    const normalized = path.normalize(rel);
-    if (normalized === '..' || normalized.startsWith(`..${path.sep}`)) return `file "${file.name}": path "${rel}" leaves the record's files directory`;
     let real: string;
     try {
-      real = await realpath(path.join(recordDir, normalized));
+      real = await realpath(path.join(recordDir, path.normalize(rel)));
     } catch {
       return `file "${file.name}": "${rel}" does not exist`;
     }

@@ -2,7 +2,7 @@ import { Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { WorkerHost } from '@nestjs/bullmq';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { StageConfig, AppConfig } from '#osa/config';
-import { describeFailure, type Stage } from '#osa/domain';
+import { describeFailure, type FailureRecord, type Stage } from '#osa/domain';
 import { backoffDelay, BACKOFF_TYPE, decideRetry, failedReason } from '#osa/queues';
 import type { ExhaustionService } from '../accounting/exhaustion.service.js';
 
@@ -68,8 +68,7 @@ export abstract class StageProcessor extends WorkerHost implements OnApplication
   private async onFailed(job: Job | undefined, err: Error): Promise<void> {
     if (!job) return;
     const final = job.finishedOn !== undefined && job.finishedOn !== null;
-    const original = (err as Error & { original?: unknown }).original ?? err;
-    const failure = describeFailure(original);
+    const failure = (err as JobError).failure ?? describeFailure(err);
     this.logger.warn(
       `${job.queueName} job ${job.id} ${final ? 'failed for good' : `failed (attempt ${job.attemptsMade})`}: [${failure.kind}] ${failure.reason}`,
     );
@@ -87,17 +86,18 @@ export abstract class StageProcessor extends WorkerHost implements OnApplication
  * the others keep their class, so the backoff strategy can tell transient from unexpected.
  * Either way the reason reads `[kind] message`, which the reconciler can parse back.
  */
-export function toJobError(err: unknown): Error {
+export function toJobError(err: unknown): JobError {
   const failure = describeFailure(err);
   const reason = failedReason(failure.kind, failure.reason);
-  if (decideRetry(err) === 'give-up') {
-    const unrecoverable = new UnrecoverableError(reason);
-    (unrecoverable as Error & { original?: unknown }).original = err;
-    return unrecoverable;
-  }
-  if (err instanceof Error) {
-    err.message = reason;
-    return err;
-  }
-  return new Error(reason);
+  let jobError: JobError;
+  if (decideRetry(err) === 'give-up') jobError = new UnrecoverableError(reason);
+  else if (err instanceof Error) {
+    jobError = err;
+    jobError.message = reason;
+  } else jobError = new Error(reason);
+  // The failure as it was, before its message was prefixed, for the accounting.
+  jobError.failure = failure;
+  return jobError;
 }
+
+type JobError = Error & { failure?: FailureRecord };
