@@ -1,2 +1,3 @@
 export * from './local/index.js';
 export * from './port/index.js';
+export * from './kubernetes/index.js';

@@ -1,0 +1,60 @@
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import { ErrorKind, formatMemory, OOMError, TransientError } from '#osa/domain';
+import { describeContainer, exitError } from '../port/classify-exit.js';
+import type { ContainerRunRequest } from '../port/container-runner.port.js';
+import { disruption, jobFailure, terminatedState } from './job-status.js';
+
+export interface FinishedJob {
+  request: ContainerRunRequest;
+  job: V1Job;
+  pod: V1Pod | undefined;
+  memoryBytes: number;
+  logTail: string[];
+}
+
+function context(request: ContainerRunRequest, job: V1Job) {
+  return { runId: request.runId, batchIndex: request.batchIndex, hook: request.hook, job: job.metadata?.name };
+}
+
+/**
+ * A pod killed for memory, whatever the Job says: Kubernetes can mark a Job succeeded although
+ * its container was OOMKilled (kubernetes/kubernetes#131530), so success is checked too.
+ */
+export function oomError({ request, job, pod, memoryBytes, logTail }: FinishedJob): OOMError | undefined {
+  if (terminatedState(pod)?.reason !== 'OOMKilled') return undefined;
+  return new OOMError(
+    `${describeContainer(request)} was killed for exceeding its memory limit of ${formatMemory(memoryBytes)} (OOMKilled, exit 137)`,
+    memoryBytes,
+    logTail,
+    context(request, job),
+  );
+}
+
+/** Why a Job with a Failed/FailureTarget condition failed, in the pipeline's taxonomy (DESIGN.md §4). */
+export function failedJobError(finished: FinishedJob): Error {
+  const { request, job, pod, logTail } = finished;
+  const who = describeContainer(request);
+  const failure = jobFailure(job);
+  if (failure.reason === 'DeadlineExceeded') {
+    return new TransientError(
+      `${who} exceeded its deadline of ${request.limits.timeout_seconds}s (Job ${job.metadata?.name}: ${failure.message ?? 'DeadlineExceeded'})`,
+      ErrorKind.DeadlineExceeded,
+      logTail,
+      context(request, job),
+    );
+  }
+  const oom = oomError(finished);
+  if (oom) return oom;
+  const disrupted = disruption(pod);
+  if (disrupted) {
+    return new TransientError(`${who} pod ${pod?.metadata?.name} was evicted: ${disrupted}`, ErrorKind.Evicted, logTail, context(request, job));
+  }
+  const exitCode = terminatedState(pod)?.exitCode;
+  if (exitCode !== undefined && exitCode !== 0) return exitError(request, exitCode, logTail);
+  return new TransientError(
+    `Job ${job.metadata?.name} failed (${failure.reason ?? 'unknown reason'}: ${failure.message ?? 'no message'}) without a pod exit to explain it`,
+    ErrorKind.Unexpected,
+    logTail,
+    context(request, job),
+  );
+}
