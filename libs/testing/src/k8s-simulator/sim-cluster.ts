@@ -1,0 +1,303 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { SupervisedExit } from '#osa/runners';
+import { FaultBook, type PodFault } from './fault-injection.js';
+import { clone, condition, newUid, nextResourceVersion, notFound, now, type Obj, podSuffix, SimApiError } from './k8s-objects.js';
+import { validateJob } from './job-validation.js';
+import { executePod } from './pod-executor.js';
+import { PodStatus } from './pod-lifecycle.js';
+
+export interface ClusterOptions {
+  dataRoot: string;
+  pvcName: string;
+  namespaces: string[];
+  images: Record<string, readonly string[]>;
+  cwd: string;
+  /** Multiplies ttlSecondsAfterFinished; 0 deletes a Job the moment it finishes. */
+  ttlScale: number;
+  memorySampleIntervalMs?: number;
+}
+
+type StopReason = 'deadline' | 'evict' | 'oom' | 'deleted';
+
+interface SimPod {
+  obj: Obj;
+  abort: AbortController;
+  stop?: StopReason;
+  logFile: string;
+  schedule?: () => void;
+}
+
+interface SimJob {
+  obj: Obj;
+  timers: NodeJS.Timeout[];
+}
+
+const key = (namespace: string, name: string) => `${namespace}/${name}`;
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+/**
+ * The simulated control plane: stores Jobs and pods and plays the Job controller, scheduler and
+ * kubelet for them. Each Job gets one pod (backoffLimit semantics beyond 0 are not simulated).
+ */
+export class SimCluster {
+  readonly jobs = new Map<string, SimJob>();
+  readonly pods = new Map<string, SimPod>();
+  readonly faults = new FaultBook();
+  private readonly running = new Set<Promise<unknown>>();
+
+  constructor(readonly options: ClusterOptions) {}
+
+  createJob(namespace: string, body: Obj): Obj {
+    if (!this.options.namespaces.includes(namespace)) {
+      throw SimApiError.of(404, `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' });
+    }
+    validateJob(body);
+    const name = body.metadata.name as string;
+    if (this.jobs.has(key(namespace, name))) {
+      throw SimApiError.of(409, `jobs.batch "${name}" already exists`, { name, group: 'batch', kind: 'jobs' });
+    }
+    const uid = newUid();
+    const selectorLabels = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
+    const obj: Obj = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { ...clone(body.metadata), namespace, uid, resourceVersion: nextResourceVersion(), generation: 1, creationTimestamp: now() },
+      spec: {
+        parallelism: 1,
+        completions: 1,
+        completionMode: 'NonIndexed',
+        suspend: false,
+        podReplacementPolicy: 'TerminatingOrFailed',
+        manualSelector: false,
+        ...clone(body.spec),
+        selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } },
+      },
+      status: {},
+    };
+    obj.metadata.labels = { ...obj.metadata.labels, ...selectorLabels };
+    obj.spec.template.metadata = { ...obj.spec.template.metadata, labels: { ...obj.spec.template.metadata?.labels, ...selectorLabels } };
+    const job: SimJob = { obj, timers: [] };
+    this.jobs.set(key(namespace, name), job);
+    this.track(this.startJob(job));
+    return clone(obj);
+  }
+
+  job(namespace: string, name: string): SimJob {
+    const job = this.jobs.get(key(namespace, name));
+    if (!job) throw notFound('jobs', name);
+    return job;
+  }
+
+  pod(namespace: string, name: string): SimPod {
+    const pod = this.pods.get(key(namespace, name));
+    if (!pod) throw notFound('pods', name);
+    return pod;
+  }
+
+  /** Deletes a Job; Background/Foreground remove its pods, anything else orphans them (batch/v1 default). */
+  deleteJob(namespace: string, name: string, propagationPolicy: string | undefined): Obj {
+    const job = this.job(namespace, name);
+    job.timers.forEach(clearTimeout);
+    this.jobs.delete(key(namespace, name));
+    for (const pod of this.podsOf(job)) {
+      if (propagationPolicy === 'Background' || propagationPolicy === 'Foreground') setImmediate(() => this.deletePod(pod));
+      else pod.obj.metadata.ownerReferences = [];
+    }
+    return {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: { name, group: 'batch', kind: 'jobs', uid: job.obj.metadata.uid },
+    };
+  }
+
+  /** Lets every Unschedulable pod be scheduled now. */
+  makeSchedulable(): void {
+    for (const pod of this.pods.values()) pod.schedule?.();
+  }
+
+  /** Runs the TTL controller now for every finished Job that has a TTL. */
+  expireTtl(): void {
+    for (const job of [...this.jobs.values()]) {
+      if (job.obj.status.completionTime || isFailed(job.obj)) {
+        if (job.obj.spec.ttlSecondsAfterFinished !== undefined) this.deleteJob(job.obj.metadata.namespace, job.obj.metadata.name, 'Background');
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const job of this.jobs.values()) job.timers.forEach(clearTimeout);
+    for (const pod of this.pods.values()) this.stopPod(pod, 'deleted');
+    await Promise.allSettled([...this.running]);
+  }
+
+  podsOf(job: SimJob): SimPod[] {
+    return [...this.pods.values()].filter((p) => p.obj.metadata.labels['batch.kubernetes.io/controller-uid'] === job.obj.metadata.uid);
+  }
+
+  private track(promise: Promise<unknown>): void {
+    const p = promise.catch(() => undefined).finally(() => this.running.delete(p));
+    this.running.add(p);
+  }
+
+  private async startJob(job: SimJob): Promise<void> {
+    await tick();
+    const { obj } = job;
+    Object.assign(obj.status, { startTime: now(), active: 1, ready: 0, terminating: 0, uncountedTerminatedPods: {} });
+    const deadline = obj.spec.activeDeadlineSeconds;
+    if (deadline) job.timers.push(setTimeout(() => this.exceedDeadline(job), deadline * 1000));
+    const pod = this.createPod(job);
+    await this.runPod(job, pod, this.faults.takePod(pod.obj.spec.containers[0].image));
+  }
+
+  private createPod(job: SimJob): SimPod {
+    const { metadata, spec } = job.obj;
+    const name = `${metadata.name.slice(0, 57)}-${podSuffix()}`;
+    const obj: Obj = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        generateName: `${metadata.name.slice(0, 57)}-`,
+        namespace: metadata.namespace,
+        uid: newUid(),
+        resourceVersion: nextResourceVersion(),
+        creationTimestamp: now(),
+        labels: clone(spec.template.metadata.labels),
+        annotations: { ...clone(spec.template.metadata.annotations ?? {}), 'batch.kubernetes.io/job-tracking': '' },
+        finalizers: ['batch.kubernetes.io/job-tracking'],
+        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: metadata.name, uid: metadata.uid, controller: true, blockOwnerDeletion: true }],
+      },
+      spec: clone(spec.template.spec),
+      status: { phase: 'Pending', conditions: [], qosClass: 'Guaranteed' },
+    };
+    const pod: SimPod = { obj, abort: new AbortController(), logFile: path.join(tmpdir(), `k8s-sim-${obj.metadata.uid}.log`) };
+    this.pods.set(key(metadata.namespace, name), pod);
+    return pod;
+  }
+
+  private async runPod(job: SimJob, pod: SimPod, fault: PodFault | undefined): Promise<void> {
+    const container = pod.obj.spec.containers[0];
+    if (fault?.type === 'unschedulable') {
+      PodStatus.unschedulable(pod.obj, fault.message ?? '0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.');
+      await new Promise<void>((resolve) => {
+        pod.schedule = resolve;
+        pod.abort.signal.addEventListener('abort', () => resolve(), { once: true });
+        if (fault.untilMs !== undefined) job.timers.push(setTimeout(resolve, fault.untilMs));
+      });
+      pod.schedule = undefined;
+      if (pod.stop) return;
+    }
+    PodStatus.scheduled(pod.obj, container);
+    await tick();
+    const argv = this.options.images[container.image] ?? [...(container.command ?? []), ...(container.args ?? [])];
+    if (fault?.type === 'image-pull' || argv.length === 0) {
+      await this.failImagePull(pod, container.image, fault?.type === 'image-pull' ? fault.message : undefined);
+      return;
+    }
+    PodStatus.running(pod.obj);
+    job.obj.status.ready = 1;
+    let exit: Pick<SupervisedExit, 'exitCode' | 'reason'>;
+    if (fault?.type === 'exit') {
+      await writeFile(pod.logFile, (fault.output ?? []).map((l) => `${l}\n`).join(''));
+      exit = { exitCode: fault.exitCode, reason: 'exited' };
+    } else {
+      if (fault?.type === 'oom' || fault?.type === 'evict') {
+        const stop = fault.type;
+        job.timers.push(setTimeout(() => this.stopPod(pod, stop), fault.afterMs ?? 50));
+      }
+      exit = await executePod({
+        pod: pod.obj,
+        argv,
+        dataRoot: this.options.dataRoot,
+        pvcName: this.options.pvcName,
+        cwd: this.options.cwd,
+        logFile: pod.logFile,
+        signal: pod.abort.signal,
+        sampleIntervalMs: this.options.memorySampleIntervalMs,
+      });
+    }
+    if (pod.stop === 'deleted' || pod.stop === 'deadline') return;
+    if (pod.stop === 'evict') {
+      PodStatus.evicted(pod.obj, fault?.type === 'evict' && fault.message ? fault.message : 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 52Mi.');
+    } else if (pod.stop === 'oom' || exit.reason === 'oom') {
+      const lies = fault?.type === 'oom' && fault.jobSucceeds;
+      PodStatus.terminated(pod.obj, lies ? 0 : 137, 'OOMKilled', lies ? 'Succeeded' : 'Failed');
+    } else if (exit.reason === 'spawn_failed') {
+      PodStatus.terminated(pod.obj, 128, 'StartError', 'Failed');
+    } else {
+      const code = exit.exitCode ?? 137;
+      PodStatus.terminated(pod.obj, code, code === 0 ? 'Completed' : 'Error', code === 0 ? 'Succeeded' : 'Failed');
+    }
+    await this.finishJob(job, pod.obj.status.phase === 'Succeeded');
+  }
+
+  private async failImagePull(pod: SimPod, image: string, message?: string): Promise<void> {
+    const pullError = message ?? `failed to pull and unpack image "${image}": failed to resolve reference "${image}": not found`;
+    for (let round = 0; !pod.stop; round++) {
+      if (round % 2 === 0) PodStatus.waiting(pod.obj, 'ErrImagePull', `rpc error: code = NotFound desc = ${pullError}`);
+      else PodStatus.waiting(pod.obj, 'ImagePullBackOff', `Back-off pulling image "${image}"`);
+      await new Promise((r) => setTimeout(r, 40));
+    }
+  }
+
+  /** Job-level activeDeadlineSeconds: counts Pending time too, kills the pod, fails the Job. */
+  private exceedDeadline(job: SimJob): void {
+    if (job.obj.status.completionTime || isFailed(job.obj)) return;
+    for (const pod of this.podsOf(job)) {
+      if (pod.obj.status.phase === 'Running') PodStatus.terminated(pod.obj, 143, 'Error', 'Failed');
+      else pod.obj.status.phase = 'Failed';
+      this.stopPod(pod, 'deadline');
+    }
+    this.failJob(job, 'DeadlineExceeded', 'Job was active longer than specified deadline');
+  }
+
+  private async finishJob(job: SimJob, succeeded: boolean): Promise<void> {
+    const status = job.obj.status;
+    if (status.completionTime || isFailed(job.obj) || !this.jobs.has(key(job.obj.metadata.namespace, job.obj.metadata.name))) return;
+    status.active = 0;
+    status.ready = 0;
+    if (!succeeded) return this.failJob(job, 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+    status.succeeded = 1;
+    // Since 1.31 SuccessCriteriaMet comes first, Complete once the pods are gone.
+    status.conditions = [condition('SuccessCriteriaMet', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods')];
+    await tick();
+    status.conditions.push(condition('Complete', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods'));
+    status.completionTime = now();
+    this.startTtl(job);
+  }
+
+  private failJob(job: SimJob, reason: string, message: string): void {
+    const status = job.obj.status;
+    Object.assign(status, { active: 0, ready: 0, failed: 1 });
+    status.conditions = [condition('FailureTarget', 'True', reason, message), condition('Failed', 'True', reason, message)];
+    this.startTtl(job);
+  }
+
+  private startTtl(job: SimJob): void {
+    const ttl = job.obj.spec.ttlSecondsAfterFinished;
+    if (ttl === undefined) return;
+    const { namespace, name } = job.obj.metadata;
+    const expire = () => this.jobs.get(key(namespace, name)) === job && this.deleteJob(namespace, name, 'Background');
+    if (this.options.ttlScale === 0) expire();
+    else job.timers.push(setTimeout(expire, ttl * 1000 * this.options.ttlScale));
+  }
+
+  stopPod(pod: SimPod, why: StopReason): void {
+    pod.stop ??= why;
+    pod.abort.abort();
+  }
+
+  deletePod(pod: SimPod): void {
+    this.stopPod(pod, 'deleted');
+    this.pods.delete(key(pod.obj.metadata.namespace, pod.obj.metadata.name));
+    void rm(pod.logFile, { force: true });
+  }
+}
+
+function isFailed(job: Obj): boolean {
+  return (job.status.conditions ?? []).some((c: Obj) => c.type === 'Failed' && c.status === 'True');
+}
