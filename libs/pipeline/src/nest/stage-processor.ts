@@ -1,4 +1,4 @@
-import { Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { WorkerHost } from '@nestjs/bullmq';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { StageConfig, AppConfig } from '#osa/config';
@@ -12,7 +12,7 @@ import type { ExhaustionService } from '../accounting/exhaustion.service.js';
  * finally failed. Processors are declared with `{ autorun: false }` so the settings read from
  * the environment are in place before the worker takes its first job.
  */
-export abstract class StageProcessor extends WorkerHost implements OnApplicationBootstrap {
+export abstract class StageProcessor extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   protected readonly logger = new Logger(this.constructor.name);
 
   constructor(
@@ -51,6 +51,24 @@ export abstract class StageProcessor extends WorkerHost implements OnApplication
     worker.on('failed', (job, err) => void this.onFailed(job, err));
     worker.on('error', (err) => this.logger.error(`worker error: ${err.message}`));
     void worker.run().catch((err: Error) => this.logger.error(`worker stopped: ${err.message}`));
+  }
+
+  /**
+   * SIGTERM: stop taking jobs and let the active ones finish within the grace period. A job
+   * still running then is left locked; when the lock lapses the stall checker hands it to
+   * another worker, which re-attaches or repeats the step safely (TRAPS.md: close() alone
+   * would wait forever).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    const graceMs = this.config.shutdownGraceSeconds * 1000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+    const outcome = await Promise.race([this.worker.close().then(() => 'closed' as const), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      this.logger.warn(`active jobs did not finish within ${this.config.shutdownGraceSeconds}s; leaving them to the stall checker`);
+      await this.worker.close(true);
+    }
   }
 
   async process(job: Job, _token?: string, signal?: AbortSignal): Promise<unknown> {

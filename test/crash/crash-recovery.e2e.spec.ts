@@ -1,0 +1,120 @@
+import { Queue } from 'bullmq';
+import { QueueName, redisConnection } from '#osa/queues';
+import { waitFor } from '#osa/testing';
+import { fixture } from '../support/pipeline-harness.js';
+import { buildServices, ProcessHarness, type ServiceName } from '../support/process-harness.js';
+
+const TOTAL = 60;
+const PAGE = 10;
+const REJECT_EVERY = 7;
+const REJECTED = Array.from({ length: TOTAL }, (_, i) => i).filter((i) => i % REJECT_EVERY === 0).length;
+
+/**
+ * The stages as separate OS processes; one is killed in the middle of a batch and restarted.
+ * Every run must end completed with exact counters, no duplicate records and exactly one
+ * IngestCompleted (the "hung in Running after a worker vanished", "final-failure callback never
+ * fired after a kill" and "second copy after a crash" reports of Argo, Airflow and BullMQ).
+ */
+describe('crash recovery with real processes', () => {
+  let harness: ProcessHarness;
+
+  beforeAll(async () => {
+    buildServices();
+    harness = await ProcessHarness.start('crash');
+  }, 120_000);
+  afterAll(() => harness.stop());
+
+  const convention = (id: string, ingesterSleep: number, hookSleep: number) => ({
+    id,
+    ingester: {
+      command: ['node', fixture('counting-ingester.mjs')],
+      config: { total: TOTAL, page_size: PAGE, reject_every: REJECT_EVERY, sleep_ms: ingesterSleep, marker_dir: harness.markerDir },
+    },
+    hooks: [{ name: 'flag', command: ['node', fixture('flag-hook.mjs')], config: { sleep_ms: hookSleep, marker_dir: harness.markerDir } }],
+  });
+
+  async function expectExactlyOnce(runId: string) {
+    const run = await harness.waitForRun(runId);
+    expect(run).toMatchObject({
+      status: 'completed',
+      batchesIngested: TOTAL / PAGE,
+      batchesCompleted: TOTAL / PAGE,
+      batchesFailed: 0,
+      recordsSourced: TOTAL,
+      publishedCount: TOTAL - REJECTED,
+      rejectedCount: REJECTED,
+    });
+    const { rows } = await harness.database.pool.query<{ n: number; distinct_sources: number }>(
+      'SELECT count(*)::int AS n, count(DISTINCT source_id)::int AS distinct_sources FROM records WHERE run_id = $1',
+      [runId],
+    );
+    expect(rows[0]).toEqual({ n: TOTAL - REJECTED, distinct_sources: TOTAL - REJECTED });
+    const events = await harness.ledger.outbox.listForRun(harness.database.db, runId);
+    expect(events.filter((e) => e.type === 'IngestCompleted')).toHaveLength(1);
+    const eventsQueue = harness.queues[QueueName.Events]!;
+    await waitFor('IngestCompleted on ingest-events', () => eventsQueue.getJob(`run-completed-${runId}`));
+  }
+
+  it.each<[ServiceName, string]>([
+    ['ingester-runner', 'ingester'],
+    ['hook-runner', 'hook'],
+  ])('recovers when %s is SIGKILLed in the middle of a batch', async (service, role) => {
+    const id = `crash-${service}`;
+    await harness.applyConvention(convention(id, 300, 300));
+    harness.startAll();
+    const runId = await harness.start(id);
+    await harness.waitForMarker(`${role}-${runId}-2-`);
+    await harness.kill(service, 'SIGKILL');
+    harness.startService(service);
+    await expectExactlyOnce(runId);
+    await Promise.all((['ingester-runner', 'hook-runner', 'publisher'] as const).map((s) => harness.kill(s)));
+  }, 120_000);
+
+  it('recovers when the publisher is SIGKILLed while publishing', async () => {
+    const id = 'crash-publisher';
+    await harness.applyConvention(convention(id, 100, 50));
+    harness.startAll();
+    const runId = await harness.start(id);
+    await waitFor('a first published batch', async () => (await harness.ledger.runs.find(harness.database.db, runId))!.batchesCompleted >= 1);
+    await harness.kill('publisher', 'SIGKILL');
+    harness.startService('publisher');
+    await expectExactlyOnce(runId);
+    await Promise.all((['ingester-runner', 'hook-runner', 'publisher'] as const).map((s) => harness.kill(s)));
+  }, 120_000);
+
+  it('loses nothing when a stage gets SIGTERM in the middle of a batch', async () => {
+    const id = 'sigterm-hooks';
+    await harness.applyConvention(convention(id, 100, 600));
+    harness.startAll();
+    const runId = await harness.start(id);
+    await harness.waitForMarker(`hook-${runId}-1-`);
+    await harness.kill('hook-runner', 'SIGTERM');
+    // The graceful stop let the active hook run finish and commit before exiting.
+    const batch1 = await harness.ledger.batches.find(harness.database.db, runId, 1);
+    expect(['hooked', 'published']).toContain(batch1?.state);
+    harness.startService('hook-runner');
+    await expectExactlyOnce(runId);
+    await Promise.all((['ingester-runner', 'hook-runner', 'publisher'] as const).map((s) => harness.kill(s)));
+  }, 120_000);
+
+  it('re-adds a next-batch job that vanished from Redis (the reconciler)', async () => {
+    const id = 'vanished-job';
+    await harness.applyConvention(convention(id, 200, 0));
+    harness.startService('hook-runner');
+    harness.startService('publisher');
+    const queue = new Queue(QueueName.NextBatch, { connection: redisConnection(harness.config.redisUrl), prefix: harness.config.queuePrefix });
+    try {
+      harness.startService('ingester-runner');
+      const runId = await harness.start(id);
+      await harness.waitForMarker(`ingester-${runId}-1-`);
+      await harness.kill('ingester-runner', 'SIGKILL');
+      // Lose every queued next-batch job, as a flushed or failed-over Redis would.
+      await queue.obliterate({ force: true });
+      harness.startService('ingester-runner');
+      await expectExactlyOnce(runId);
+    } finally {
+      await queue.close();
+      await Promise.all((['ingester-runner', 'hook-runner', 'publisher'] as const).map((s) => harness.kill(s)));
+    }
+  }, 120_000);
+});
