@@ -36,6 +36,8 @@ interface SimJob {
 
 const key = (namespace: string, name: string) => `${namespace}/${name}`;
 const tick = () => new Promise((r) => setTimeout(r, 5));
+// A simulated controller's timer must never keep a test process alive.
+const later = (fn: () => void, ms: number) => setTimeout(fn, ms).unref();
 
 /**
  * The simulated control plane: stores Jobs and pods and plays the Job controller, scheduler and
@@ -46,6 +48,7 @@ export class SimCluster {
   readonly pods = new Map<string, SimPod>();
   readonly faults = new FaultBook();
   private readonly running = new Set<Promise<unknown>>();
+  private closed = false;
 
   constructor(readonly options: ClusterOptions) {}
 
@@ -129,6 +132,7 @@ export class SimCluster {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const job of this.jobs.values()) job.timers.forEach(clearTimeout);
     for (const pod of this.pods.values()) this.stopPod(pod, 'deleted');
     await Promise.allSettled([...this.running]);
@@ -145,10 +149,11 @@ export class SimCluster {
 
   private async startJob(job: SimJob): Promise<void> {
     await tick();
+    if (this.closed) return;
     const { obj } = job;
     Object.assign(obj.status, { startTime: now(), active: 1, ready: 0, terminating: 0, uncountedTerminatedPods: {} });
     const deadline = obj.spec.activeDeadlineSeconds;
-    if (deadline) job.timers.push(setTimeout(() => this.exceedDeadline(job), deadline * 1000));
+    if (deadline) job.timers.push(later(() => this.exceedDeadline(job), deadline * 1000));
     const pod = this.createPod(job);
     await this.runPod(job, pod, this.faults.takePod(pod.obj.spec.containers[0].image));
   }
@@ -186,7 +191,7 @@ export class SimCluster {
       await new Promise<void>((resolve) => {
         pod.schedule = resolve;
         pod.abort.signal.addEventListener('abort', () => resolve(), { once: true });
-        if (fault.untilMs !== undefined) job.timers.push(setTimeout(resolve, fault.untilMs));
+        if (fault.untilMs !== undefined) job.timers.push(later(resolve, fault.untilMs));
       });
       pod.schedule = undefined;
       if (pod.stop) return;
@@ -207,7 +212,7 @@ export class SimCluster {
     } else {
       if (fault?.type === 'oom' || fault?.type === 'evict') {
         const stop = fault.type;
-        job.timers.push(setTimeout(() => this.stopPod(pod, stop), fault.afterMs ?? 50));
+        job.timers.push(later(() => this.stopPod(pod, stop), fault.afterMs ?? 50));
       }
       exit = await executePod({
         pod: pod.obj,
@@ -279,11 +284,11 @@ export class SimCluster {
 
   private startTtl(job: SimJob): void {
     const ttl = job.obj.spec.ttlSecondsAfterFinished;
-    if (ttl === undefined) return;
+    if (ttl === undefined || this.closed) return;
     const { namespace, name } = job.obj.metadata;
     const expire = () => this.jobs.get(key(namespace, name)) === job && this.deleteJob(namespace, name, 'Background');
     if (this.options.ttlScale === 0) expire();
-    else job.timers.push(setTimeout(expire, ttl * 1000 * this.options.ttlScale));
+    else job.timers.push(later(expire, ttl * 1000 * this.options.ttlScale));
   }
 
   stopPod(pod: SimPod, why: StopReason): void {
