@@ -48,6 +48,11 @@ describe('jobName', () => {
     const r = request();
     expect(jobName(r, specHash(r, 256 * 1024 ** 2))).not.toBe(jobName(r, specHash(r, 512 * 1024 ** 2)));
   });
+
+  it('differs per sub-run step of the same attempt', () => {
+    const step = (n: number) => ({ ...request(), step: n }) as ContainerRunRequest;
+    expect(jobName(step(1), specHash(step(1), 1))).not.toBe(jobName(step(2), specHash(step(2), 1)));
+  });
 });
 
 describe('labelValue', () => {

@@ -43,11 +43,17 @@ export function labelValue(text: string): string {
   return `${cleaned.slice(0, MAX_NAME - 7)}-${shortHash(text)}`.replace(/^-/, 'x-');
 }
 
-/** What identifies the work a Job does, beyond (run, batch, hook, attempt). */
+/**
+ * What identifies the work a Job does, beyond (run, batch, hook, attempt): the container spec
+ * and the sub-run `step` within the attempt (OOM retries, bisection), so two steps never attach
+ * to or reuse each other's Job.
+ */
 export function specHash(request: ContainerRunRequest, memoryBytes: number): string {
   const { role, hook, image, limits, env } = request;
+  // `step` is read defensively: older ContainerRunRequest shapes do not have it.
+  const step = (request as { step?: number }).step ?? 0;
   const sortedEnv = Object.entries(env).sort(([a], [b]) => a.localeCompare(b));
-  return shortHash(JSON.stringify([role, hook ?? '', image ?? '', memoryBytes, limits.cpu, limits.timeout_seconds, sortedEnv]), 10);
+  return shortHash(JSON.stringify([role, hook ?? '', image ?? '', memoryBytes, limits.cpu, limits.timeout_seconds, sortedEnv, step]), 10);
 }
 
 /**
