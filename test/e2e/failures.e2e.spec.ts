@@ -77,17 +77,6 @@ describe('failure model (local runner)', () => {
     expect(done.failureReason).toContain('exceeded its timeout of 1s');
   });
 
-  it('reports a hook killed for memory as an OOM failure', async () => {
-    await harness.applyConvention({
-      id: 'hook-oom',
-      ingester: { command: ['node', fixture('counting-ingester.mjs')], config: { total: 5, page_size: 10 } },
-      hooks: [{ name: 'hog', command: ['node', fixture('memory-hog.mjs')], config: { hold_mb: 400 }, limits: { memory: '128m', timeout_seconds: 30 } }],
-    });
-    const done = await run('hook-oom');
-    expect(done).toMatchObject({ status: 'completed', batchesFailed: 1, failureKind: ErrorKind.Oom });
-    expect(done.failureReason).toContain('memory limit of 128m');
-  });
-
   it('accounts a failure that happens before the container runs (a command that cannot start)', async () => {
     await harness.applyConvention({
       id: 'no-such-program',

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseMemory } from '#osa/domain';
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 const url = (protocols: string[], fallback: string) =>
@@ -56,6 +57,13 @@ export const envSchema = z.object({
   EVENTS_RETENTION_HOURS: int(24, 1),
   SHUTDOWN_GRACE_SECONDS: int(25, 1),
 
+  /** OOM escalation for hooks: memory doubles per retry, never above the ceiling. */
+  HOOK_MEMORY_CEILING: z
+    .string()
+    .refine((v) => parseMemory(v) !== undefined, 'must be a memory size such as "8g"')
+    .default('8g'),
+  HOOK_OOM_RETRIES: int(3),
+
   LOCAL_RUNNER_SLOTS: int(4, 1),
   LOCAL_RUNNER_CWD: z.string().optional(),
   MEMORY_SAMPLE_INTERVAL_MS: int(50, 5),
@@ -86,6 +94,7 @@ export interface AppConfig {
   port?: number;
   stages: { ingester: StageConfig; hooks: StageConfig; publisher: StageConfig };
   worker: { lockDurationMs: number; stalledIntervalMs: number; maxStalledCount: number };
+  hooks: { memoryCeilingBytes: number; oomRetries: number };
   reconcileIntervalMs: number;
   outboxRelayIntervalMs: number;
   eventsRetentionHours: number;
@@ -136,6 +145,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       stalledIntervalMs: e.STALLED_INTERVAL_MS,
       maxStalledCount: e.MAX_STALLED_COUNT,
     },
+    hooks: { memoryCeilingBytes: parseMemory(e.HOOK_MEMORY_CEILING)!, oomRetries: e.HOOK_OOM_RETRIES },
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     outboxRelayIntervalMs: e.OUTBOX_RELAY_INTERVAL_MS,
     eventsRetentionHours: e.EVENTS_RETENTION_HOURS,

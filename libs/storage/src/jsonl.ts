@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface JsonLine {
@@ -10,6 +10,8 @@ export interface JsonLine {
   /** Byte offset of the line in the file, for reading it again with readAt(). */
   offset: number;
   byteLength: number;
+  /** False for a last line without a newline: possibly cut short by a killed writer. */
+  terminated: boolean;
 }
 
 const NEWLINE = 0x0a;
@@ -26,7 +28,7 @@ export async function* readJsonLines(file: string): AsyncGenerator<JsonLine> {
     let nl: number;
     while ((nl = buffer.indexOf(NEWLINE, start)) !== -1) {
       lineNumber++;
-      const line = yieldable(buffer, start, nl, offset + start, lineNumber);
+      const line = yieldable(buffer, start, nl, offset + start, lineNumber, true);
       if (line) yield line;
       start = nl + 1;
     }
@@ -36,15 +38,15 @@ export async function* readJsonLines(file: string): AsyncGenerator<JsonLine> {
   }
   if (carry.length) {
     lineNumber++;
-    const line = yieldable(carry, 0, carry.length, offset, lineNumber);
+    const line = yieldable(carry, 0, carry.length, offset, lineNumber, false);
     if (line) yield line;
   }
 }
 
-function yieldable(buffer: Buffer, start: number, end: number, offset: number, lineNumber: number): JsonLine | undefined {
+function yieldable(buffer: Buffer, start: number, end: number, offset: number, lineNumber: number, terminated: boolean): JsonLine | undefined {
   const text = buffer.toString('utf8', start, end).replace(/\r$/, '');
   if (text.trim() === '') return undefined;
-  return { text, lineNumber, offset, byteLength: end - start };
+  return { text, lineNumber, offset, byteLength: end - start, terminated };
 }
 
 /**
@@ -55,6 +57,8 @@ export class JsonLinesWriter {
   private readonly stream: WriteStream;
   private readonly tmp: string;
   count = 0;
+  /** Bytes written so far: the offset of the next line. */
+  bytes = 0;
 
   private constructor(private readonly file: string) {
     this.tmp = `${file}.tmp`;
@@ -66,9 +70,14 @@ export class JsonLinesWriter {
     return new JsonLinesWriter(file);
   }
 
-  async write(value: unknown): Promise<void> {
+  /** Writes one line; returns where it sits in the file, for reading it back with readLineAt(). */
+  async write(value: unknown): Promise<{ offset: number; byteLength: number }> {
+    const line = `${JSON.stringify(value)}\n`;
+    const at = { offset: this.bytes, byteLength: Buffer.byteLength(line) - 1 };
     this.count++;
-    if (!this.stream.write(`${JSON.stringify(value)}\n`)) await once(this.stream, 'drain');
+    this.bytes += at.byteLength + 1;
+    if (!this.stream.write(line)) await once(this.stream, 'drain');
+    return at;
   }
 
   async close(): Promise<void> {
@@ -82,5 +91,26 @@ export class JsonLinesWriter {
   /** Closes without publishing the file (the step failed). */
   abort(): void {
     this.stream.destroy();
+  }
+}
+
+/** Reads lines back by offset with one open handle per file, for joins that must not hold a batch in memory. */
+export class LineReader {
+  private readonly handles = new Map<string, FileHandle>();
+
+  async read(file: string, offset: number, byteLength: number): Promise<string> {
+    let handle = this.handles.get(file);
+    if (!handle) {
+      handle = await open(file, 'r');
+      this.handles.set(file, handle);
+    }
+    const buffer = Buffer.alloc(byteLength);
+    await handle.read(buffer, 0, byteLength, offset);
+    return buffer.toString('utf8');
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.handles.values()].map((h) => h.close()));
+    this.handles.clear();
   }
 }

@@ -1,7 +1,5 @@
-import { open, type FileHandle } from 'node:fs/promises';
-import { HookOutcome } from '#osa/domain';
-import { JsonLinesWriter, readJsonLines } from '#osa/storage';
-import type { HookOutcomes } from './collect-hook-outcomes.js';
+import { JsonLinesWriter, LineReader, readJsonLines } from '#osa/storage';
+import type { HookCheckpoint, OutcomeLine } from './hook-checkpoint.js';
 
 export interface MergeResult {
   passed: number;
@@ -13,32 +11,33 @@ export interface MergeResult {
 
 /**
  * Streams the normalized batch and writes the records that passed every hook, each with every
- * hook's features, to `passedFile`. Features are read back by offset, one record at a time,
- * so no stage holds a whole batch's features in memory.
+ * hook's features, to `passedFile`. Features are read back from the checkpoints by offset, one
+ * record at a time, so no stage holds a whole batch's features in memory.
  */
-export async function mergePassedRecords(batchFile: string, passedFile: string, hooks: readonly HookOutcomes[]): Promise<MergeResult> {
-  const handles = new Map<string, FileHandle>();
+export async function mergePassedRecords(
+  batchFile: string,
+  passedFile: string,
+  hooks: ReadonlyArray<{ name: string; checkpoint: HookCheckpoint }>,
+): Promise<MergeResult> {
+  const reader = new LineReader();
   const writer = await JsonLinesWriter.open(passedFile);
   const result: MergeResult = { passed: 0, rejected: 0, errored: 0 };
   try {
-    for (const hook of hooks) if (hook.features.size > 0) handles.set(hook.hook, await open(hook.featuresFile, 'r'));
     for await (const line of readJsonLines(batchFile)) {
       const record = JSON.parse(line.text) as { id: string; metadata: unknown; files: unknown };
-      const outcomes = hooks.map((h) => h.outcomes.get(record.id));
-      if (outcomes.some((o) => o === HookOutcome.Rejected)) {
+      const entries = hooks.map((h) => h.checkpoint.entries.get(record.id));
+      if (entries.some((e) => e?.outcome === 'rejected')) {
         result.rejected++;
         continue;
       }
-      if (outcomes.some((o) => o !== HookOutcome.Passed)) {
+      if (entries.some((e) => e?.outcome !== 'passed')) {
         result.errored++;
         continue;
       }
       const features: Record<string, unknown> = {};
-      for (const hook of hooks) {
-        const at = hook.features.get(record.id)!;
-        const buffer = Buffer.alloc(at.byteLength);
-        await handles.get(hook.hook)!.read(buffer, 0, at.byteLength, at.offset);
-        features[hook.hook] = (JSON.parse(buffer.toString('utf8')) as { features: unknown[] }).features;
+      for (const [i, hook] of hooks.entries()) {
+        const at = entries[i]!;
+        features[hook.name] = (JSON.parse(await reader.read(at.file, at.offset, at.byteLength)) as OutcomeLine).features ?? [];
       }
       await writer.write({ source_id: record.id, metadata: record.metadata, files: record.files, features });
       result.passed++;
@@ -48,7 +47,7 @@ export async function mergePassedRecords(batchFile: string, passedFile: string, 
     writer.abort();
     throw err;
   } finally {
-    await Promise.all([...handles.values()].map((h) => h.close()));
+    await reader.close();
   }
   return result;
 }

@@ -1,6 +1,5 @@
-import { link, mkdir, writeFile, copyFile } from 'node:fs/promises';
 import path from 'node:path';
-import { BatchState, ErrorKind, type HookCounts, PermanentError } from '#osa/domain';
+import { BatchState, emptyHookCounts, ErrorKind, type HookCounts, PermanentError } from '#osa/domain';
 import type { Database, RecordIssue, RunLedger } from '#osa/persistence';
 import { batchJobPayloadSchema, parsePayload, QueueName } from '#osa/queues';
 import type { ContainerRunner } from '#osa/runners';
@@ -8,15 +7,17 @@ import { BatchLayout, readJsonLines } from '#osa/storage';
 import type { StageJob } from '../ingester/ingest-batch.service.js';
 import type { JobProducer } from '../jobs/job-producer.js';
 import type { OutboxRelay } from '../outbox/outbox-relay.js';
-import { collectHookOutcomes, type HookOutcomes } from './collect-hook-outcomes.js';
+import { INVALID_OUTPUT_KINDS } from './absorb-hook-output.js';
+import type { HookCheckpoint } from './hook-checkpoint.js';
+import { HookExecutor, type OomPolicy, type RecordRef } from './hook-executor.js';
 import { mergePassedRecords } from './merge-passed-records.js';
 
 export type HooksOutcome = { outcome: 'hooked' | 'already-hooked' | 'batch-ended' | 'run-ended' };
 
 /**
- * Handles `ingest-batch-ready`: runs every hook of the convention on the batch, gives every
- * record an outcome per hook, writes the records that passed them all, records the counts and
- * reasons in the ledger, then hands the batch to the publisher.
+ * Handles `ingest-batch-ready`: runs every hook of the convention on the batch until every
+ * record has an outcome per hook, writes the records that passed them all, records per-hook
+ * counts and every reason in the ledger, then hands the batch to the publisher.
  */
 export class RunHooksService {
   constructor(
@@ -26,6 +27,7 @@ export class RunHooksService {
     private readonly producer: JobProducer,
     private readonly relay: OutboxRelay,
     private readonly dataDir: string,
+    private readonly oomPolicy: OomPolicy,
   ) {}
 
   async runHooks(job: StageJob): Promise<HooksOutcome> {
@@ -42,37 +44,50 @@ export class RunHooksService {
 
     const abs = (rel: string) => path.join(this.dataDir, rel);
     const ingesterAttempt = batch.ingesterAttempt!;
-    const batchFile = abs(BatchLayout.batchFile(runId, batchIndex, ingesterAttempt));
     const hookInput = abs(BatchLayout.hookInputFile(runId, batchIndex, ingesterAttempt));
-    const filesDir = BatchLayout.ingesterDirs(runId, batchIndex, ingesterAttempt).files;
-    const batchIds = new Set<string>();
-    for await (const line of readJsonLines(hookInput)) batchIds.add((JSON.parse(line.text) as { id: string }).id);
+    const records: RecordRef[] = [];
+    for await (const line of readJsonLines(hookInput)) {
+      const { id, size_hint_mb } = JSON.parse(line.text) as { id: string; size_hint_mb: number };
+      records.push({ id, offset: line.offset, byteLength: line.byteLength, sizeHintMb: size_hint_mb });
+    }
+    const batchIds = new Set(records.map((r) => r.id));
 
-    const results: HookOutcomes[] = [];
+    const results: Array<{ name: string; checkpoint: HookCheckpoint }> = [];
     for (const hook of run.convention.hooks) {
-      const dirs = BatchLayout.hookDirs(runId, batchIndex, job.attempt, hook.name, filesDir);
-      await mkdir(abs(dirs.in), { recursive: true });
-      await linkOrCopy(hookInput, path.join(abs(dirs.in), 'records.jsonl'));
-      if (hook.config) await writeFile(path.join(abs(dirs.in), 'config.json'), JSON.stringify(hook.config));
-      await this.runner.run({
-        role: 'hook',
-        hook: hook.name,
+      const executor = new HookExecutor(this.runner, this.dataDir, this.oomPolicy);
+      const checkpoint = await executor.execute({
         runId,
         batchIndex,
         attempt: job.attempt,
-        image: hook.image,
-        command: hook.command,
-        limits: hook.limits,
-        env: { OSA_BATCH_INDEX: String(batchIndex), OSA_RUN_ID: runId },
-        dirs,
+        hook,
+        hookInput,
+        filesDir: BatchLayout.ingesterDirs(runId, batchIndex, ingesterAttempt).files,
+        records,
+        batchIds,
         signal: job.signal,
       });
-      results.push(await collectHookOutcomes({ runId, batchIndex, hook: hook.name, outDir: abs(dirs.out), batchIds }));
+      results.push({ name: hook.name, checkpoint });
     }
 
-    const merged = await mergePassedRecords(batchFile, abs(BatchLayout.passedFile(runId, batchIndex, job.attempt)), results);
-    const hookCounts: Record<string, HookCounts> = Object.fromEntries(results.map((r) => [r.hook, r.counts]));
-    const issues: RecordIssue[] = results.flatMap((r) => r.issues);
+    const merged = await mergePassedRecords(
+      abs(BatchLayout.batchFile(runId, batchIndex, ingesterAttempt)),
+      abs(BatchLayout.passedFile(runId, batchIndex, job.attempt)),
+      results,
+    );
+    const hookCounts: Record<string, HookCounts> = {};
+    const issues: RecordIssue[] = [];
+    for (const { name, checkpoint } of results) {
+      const counts = emptyHookCounts();
+      for (const entry of checkpoint.entries.values()) counts[entry.outcome]++;
+      for (const issue of checkpoint.issues) if (INVALID_OUTPUT_KINDS.has(issue.kind)) counts.invalid++;
+      issues.push(...checkpoint.issues);
+      for (const record of records) {
+        if (checkpoint.has(record.id)) continue;
+        counts.missing++;
+        issues.push({ runId, batchIndex, stage: 'hooks', hook: name, sourceId: record.id, kind: 'missing', reason: `hook "${name}" wrote no outcome for this record (missing output)` });
+      }
+      hookCounts[name] = counts;
+    }
     const recorded = await this.ledger.recordHooked(
       { runId, batchIndex, hooksAttempt: job.attempt, hookCounts, rejectedCount: merged.rejected, erroredCount: merged.errored },
       issues,
@@ -81,15 +96,5 @@ export class RunHooksService {
     if (recorded.batch?.state === BatchState.Hooked || recorded.applied) await this.producer.hooksCompleted(runId, batchIndex);
     await this.relay.flush();
     return { outcome: recorded.applied ? 'hooked' : 'already-hooked' };
-  }
-}
-
-/** Hooks get the batch as their own read-only input; a hard link costs nothing on one volume. */
-async function linkOrCopy(from: string, to: string): Promise<void> {
-  try {
-    await link(from, to);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
-    await copyFile(from, to);
   }
 }

@@ -81,7 +81,7 @@ export class PipelineCoreModule {
         {
           provide: RunHooksService,
           useFactory: (h: DatabaseHandle, l: RunLedger, run: ContainerRunner, p: JobProducer, r: OutboxRelay) =>
-            new RunHooksService(db(h), l, run, p, r, config.dataDir),
+            new RunHooksService(db(h), l, run, p, r, config.dataDir, { memoryCeilingBytes: config.hooks.memoryCeilingBytes, retries: config.hooks.oomRetries }),
           inject: [DATABASE, RunLedger, CONTAINER_RUNNER, JobProducer, OutboxRelay],
         },
         {

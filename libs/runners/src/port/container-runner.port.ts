@@ -21,6 +21,8 @@ export interface ContainerRunRequest {
   hook?: string;
   /** Unique per start of the stage job, so a retry never reuses a half-written output. */
   attempt: number;
+  /** Sub-run within the attempt (OOM retries and bisection of a hook); 0 for the first. */
+  step?: number;
   image?: string;
   command: readonly string[];
   limits: ContainerLimits;
