@@ -9,3 +9,4 @@ export * from './repositories/record-issue.repository.js';
 export * from './repositories/record.repository.js';
 export * from './repositories/run-ledger.js';
 export * from './schema/tables.js';
+export * from './repositories/replay.repository.js';

@@ -191,6 +191,35 @@ export class IngestRunRepository {
     return row;
   }
 
+  /** The failure breaker tripped: pause pulling until `until`. */
+  async pause(db: Executor, runId: string, until: Date, reason: string): Promise<IngestRunRow | undefined> {
+    const [row] = await db
+      .update(ingestRuns)
+      .set({ pausedUntil: until, pauseReason: reason, updatedAt: sql`now()` })
+      .where(and(eq(ingestRuns.id, runId), inArray(ingestRuns.status, ACTIVE)))
+      .returning();
+    return row;
+  }
+
+  /**
+   * Lifts a pause (an operator's action, or the pause ran out): the breaker then judges only the
+   * batches that follow.
+   */
+  async resume(db: Executor, runId: string): Promise<IngestRunRow | undefined> {
+    const [row] = await db
+      .update(ingestRuns)
+      .set({
+        pausedUntil: null,
+        pauseReason: null,
+        breakerBaselineIngested: sql`${ingestRuns.batchesIngested}`,
+        breakerBaselineFailed: sql`${ingestRuns.batchesFailed}`,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(ingestRuns.id, runId), inArray(ingestRuns.status, ACTIVE)))
+      .returning();
+    return row;
+  }
+
   async clearWaiting(db: Executor, runId: string): Promise<void> {
     await db
       .update(ingestRuns)

@@ -1,8 +1,20 @@
 import type { AppConfig } from '#osa/config';
-import { type ContainerRunner, LocalProcessRunner } from '#osa/runners';
+import {
+  type ContainerRunner,
+  createKubernetesApis,
+  KubernetesJobRunner,
+  kubeConfigForServer,
+  kubeConfigFromEnv,
+  LocalProcessRunner,
+  parseKubernetesRunnerConfig,
+} from '#osa/runners';
 
-/** The runner the configuration names; the Kubernetes runner is loaded only when asked for. */
-export async function createRunner(config: AppConfig): Promise<ContainerRunner> {
+/**
+ * The runner the configuration names. For Kubernetes, credentials come from KUBECONFIG or the
+ * in-cluster service account, or from `K8S_API_SERVER` (an explicit API server URL, e.g. the
+ * test simulator); the data volume is mounted at DATA_DIR unless K8S_DATA_MOUNT_PATH says otherwise.
+ */
+export function createRunner(config: AppConfig): ContainerRunner {
   if (config.runner === 'local') {
     return new LocalProcessRunner({
       dataDir: config.dataDir,
@@ -11,10 +23,8 @@ export async function createRunner(config: AppConfig): Promise<ContainerRunner> 
       sampleIntervalMs: config.local.sampleIntervalMs,
     });
   }
-  const kubernetes = (await import('#osa/runners')) as Record<string, unknown>;
-  const factory = kubernetes.createKubernetesRunnerFromEnv as
-    | ((env: Record<string, string | undefined>, dataDir: string) => ContainerRunner)
-    | undefined;
-  if (!factory) throw new Error('RUNNER=kubernetes is not available in this build');
-  return factory(config.env, config.dataDir);
+  const env: Record<string, string | undefined> = { K8S_DATA_MOUNT_PATH: config.dataDir, ...config.env };
+  const server = env.K8S_API_SERVER;
+  const kubeConfig = server ? kubeConfigForServer(server) : kubeConfigFromEnv(env);
+  return new KubernetesJobRunner(parseKubernetesRunnerConfig(env), createKubernetesApis(kubeConfig));
 }
