@@ -16,7 +16,7 @@ export class BatchReadyProcessor extends StageProcessor {
     super(config, config.stages.hooks, Stage.Hooks, exhaustion);
   }
 
-  protected handle(job: Job, signal: AbortSignal | undefined) {
+  protected handle(job: Job, _token: string | undefined, signal: AbortSignal | undefined) {
     return this.service.runHooks({ data: job.data, attempt: job.attemptsStarted, signal });
   }
 }

@@ -1,6 +1,6 @@
 import { Processor } from '@nestjs/bullmq';
 import { Inject } from '@nestjs/common';
-import type { Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
 import type { AppConfig } from '#osa/config';
 import { Stage } from '#osa/domain';
 import { APP_CONFIG, ExhaustionService, IngestBatchService, StageProcessor } from '#osa/pipeline';
@@ -16,7 +16,18 @@ export class NextBatchProcessor extends StageProcessor {
     super(config, config.stages.ingester, Stage.Ingester, exhaustion);
   }
 
-  protected handle(job: Job, signal: AbortSignal | undefined) {
-    return this.service.ingest({ data: job.data, attempt: job.attemptsStarted, signal });
+  protected async handle(job: Job, token: string | undefined, signal: AbortSignal | undefined) {
+    const result = await this.service.ingest({ data: job.data, attempt: job.attemptsStarted, signal });
+    if (result.outcome === 'deferred') {
+      const { hold, delayMs, runShortId, data } = result;
+      this.logger.log(`run ${runShortId} batch ${data.batchIndex}: pull deferred ${delayMs / 1000}s (${data.deferrals}x) by ${hold.signal}: ${hold.message}`);
+      await job.updateData(data);
+      await job.moveToDelayed(Date.now() + delayMs, token);
+      throw new DelayedError();
+    }
+    if (result.outcome === 'backpressure-exhausted') {
+      this.logger.warn(`run ${job.data.runId.slice(0, 8)}: ingestion stopped by backpressure (${result.hold.signal}: ${result.hold.message})`);
+    }
+    return result;
   }
 }

@@ -64,6 +64,16 @@ export const envSchema = z.object({
     .default('8g'),
   HOOK_OOM_RETRIES: int(3),
 
+  /** Backpressure: how long a held pull waits before trying again, and at most in all. */
+  BACKPRESSURE_DELAY_MS: int(60_000, 1),
+  BACKPRESSURE_MAX_WAIT_MS: int(3_600_000, 1),
+  /** The ingester does not pull while this many of a run's batches wait downstream (0: no limit). */
+  MAX_PENDING_BATCHES: int(8),
+  /** Failure breaker: pause pulling when this share of a run's batches failed (0: off). */
+  BREAKER_FAILURE_RATIO: z.coerce.number().min(0).max(1).default(0.5),
+  BREAKER_MIN_BATCHES: int(10, 1),
+  BREAKER_PAUSE_MS: int(600_000, 1),
+
   LOCAL_RUNNER_SLOTS: int(4, 1),
   LOCAL_RUNNER_CWD: z.string().optional(),
   MEMORY_SAMPLE_INTERVAL_MS: int(50, 5),
@@ -84,6 +94,15 @@ export interface StageConfig {
   retry: RetryPolicy;
 }
 
+export interface BackpressurePolicy {
+  delayMs: number;
+  maxWaitMs: number;
+  maxPendingBatches: number;
+  breakerFailureRatio: number;
+  breakerMinBatches: number;
+  breakerPauseMs: number;
+}
+
 export interface AppConfig {
   redisUrl: string;
   databaseUrl: string;
@@ -95,6 +114,7 @@ export interface AppConfig {
   stages: { ingester: StageConfig; hooks: StageConfig; publisher: StageConfig };
   worker: { lockDurationMs: number; stalledIntervalMs: number; maxStalledCount: number };
   hooks: { memoryCeilingBytes: number; oomRetries: number };
+  backpressure: BackpressurePolicy;
   reconcileIntervalMs: number;
   outboxRelayIntervalMs: number;
   eventsRetentionHours: number;
@@ -146,6 +166,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxStalledCount: e.MAX_STALLED_COUNT,
     },
     hooks: { memoryCeilingBytes: parseMemory(e.HOOK_MEMORY_CEILING)!, oomRetries: e.HOOK_OOM_RETRIES },
+    backpressure: {
+      delayMs: e.BACKPRESSURE_DELAY_MS,
+      maxWaitMs: e.BACKPRESSURE_MAX_WAIT_MS,
+      maxPendingBatches: e.MAX_PENDING_BATCHES,
+      breakerFailureRatio: e.BREAKER_FAILURE_RATIO,
+      breakerMinBatches: e.BREAKER_MIN_BATCHES,
+      breakerPauseMs: e.BREAKER_PAUSE_MS,
+    },
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     outboxRelayIntervalMs: e.OUTBOX_RELAY_INTERVAL_MS,
     eventsRetentionHours: e.EVENTS_RETENTION_HOURS,

@@ -4,6 +4,7 @@ export * from './hooks/hook-checkpoint.js';
 export * from './hooks/hook-executor.js';
 export * from './hooks/merge-passed-records.js';
 export * from './hooks/run-hooks.service.js';
+export * from './ingester/backpressure.gate.js';
 export * from './ingester/ingest-batch.service.js';
 export * from './ingester/normalize-ingester-output.js';
 export * from './jobs/job-producer.js';

@@ -1,4 +1,5 @@
 import { writeFile, mkdir } from 'node:fs/promises';
+import type { BackpressurePolicy } from '#osa/config';
 import path from 'node:path';
 import { BatchState, ErrorKind, PermanentError } from '#osa/domain';
 import type { Database, IngestBatchRow, RunLedger } from '#osa/persistence';
@@ -7,6 +8,7 @@ import type { ContainerRunner } from '#osa/runners';
 import { BatchLayout } from '#osa/storage';
 import type { JobProducer } from '../jobs/job-producer.js';
 import type { OutboxRelay } from '../outbox/outbox-relay.js';
+import type { BackpressureGate, Hold } from './backpressure.gate.js';
 import { normalizeIngesterOutput } from './normalize-ingester-output.js';
 
 export interface StageJob {
@@ -18,7 +20,11 @@ export interface StageJob {
 
 export type IngestOutcome =
   | { outcome: 'sourced' | 'already-sourced'; batch: IngestBatchRow }
-  | { outcome: 'run-ended' };
+  | { outcome: 'run-ended' }
+  /** The pull must wait: move the job to delayed with `data` (no attempt is used). */
+  | { outcome: 'deferred'; hold: Hold; delayMs: number; data: BatchJobPayload; runShortId: string }
+  /** Backpressure held the pull longer than allowed: ingestion was failed with that reason. */
+  | { outcome: 'backpressure-exhausted'; hold: Hold };
 
 /**
  * Handles `ingest-next-batch` for batch n: runs the ingester with the session batch n-1 wrote,
@@ -32,6 +38,8 @@ export class IngestBatchService {
     private readonly producer: JobProducer,
     private readonly relay: OutboxRelay,
     private readonly dataDir: string,
+    private readonly gate: BackpressureGate,
+    private readonly policy: BackpressurePolicy,
   ) {}
 
   parse(data: unknown): BatchJobPayload {
@@ -39,7 +47,8 @@ export class IngestBatchService {
   }
 
   async ingest(job: StageJob): Promise<IngestOutcome> {
-    const { runId, batchIndex } = this.parse(job.data);
+    const payload = this.parse(job.data);
+    const { runId, batchIndex } = payload;
     const run = await this.ledger.runs.find(this.db, runId);
     if (!run) throw new PermanentError(`run ${runId} does not exist`, ErrorKind.InvalidPayload);
     if (run.status !== 'pending' && run.status !== 'running') return { outcome: 'run-ended' };
@@ -50,6 +59,10 @@ export class IngestBatchService {
       await this.continueAfter(existing);
       return { outcome: 'already-sourced', batch: existing };
     }
+
+    const hold = await this.gate.check(run);
+    if (hold) return this.defer(payload, hold);
+    if (run.waitingReason) await this.ledger.runs.clearWaiting(this.db, runId);
 
     const ingester = run.convention.ingester;
     if (!ingester) throw new PermanentError(`convention "${run.conventionId}" has no ingester`, ErrorKind.InvalidConvention);
@@ -109,6 +122,34 @@ export class IngestBatchService {
     if (result.runTerminal || !result.batch) return { outcome: 'run-ended' };
     await this.continueAfter(result.batch);
     return { outcome: result.applied ? 'sourced' : 'already-sourced', batch: result.batch };
+  }
+
+  /**
+   * Holds the pull: counts the deferral and the wait on the run, or, once the wait passes the
+   * maximum, fails the ingestion with a reason naming the signal (the failure breaker's own
+   * pause is not bounded by it). The batches already sourced still go through.
+   */
+  private async defer(payload: BatchJobPayload, hold: Hold): Promise<IngestOutcome> {
+    const now = Date.now();
+    const waitingSince = hold.signal === 'failure_breaker' ? payload.waitingSince : (payload.waitingSince ?? now);
+    if (waitingSince !== undefined && now - waitingSince >= this.policy.maxWaitMs) {
+      const waited = Math.round((now - waitingSince) / 1000);
+      await this.ledger.failIngestion(payload.runId, payload.batchIndex, {
+        kind: ErrorKind.Backpressure,
+        reason: `ingestion stopped by backpressure after waiting ${waited}s for ${hold.signal}: ${hold.message}`,
+        logTail: [],
+      });
+      await this.relay.flush();
+      return { outcome: 'backpressure-exhausted', hold };
+    }
+    await this.ledger.runs.recordDeferral(this.db, payload.runId, `${hold.signal}: ${hold.message}`, this.policy.delayMs);
+    return {
+      outcome: 'deferred',
+      hold,
+      delayMs: this.policy.delayMs,
+      data: { ...payload, waitingSince, deferrals: (payload.deferrals ?? 0) + 1 },
+      runShortId: payload.runId.slice(0, 8),
+    };
   }
 
   /** Adds the jobs that follow a sourced batch; their ids are deterministic, so repeats dedup. */

@@ -14,6 +14,7 @@ import { ALL_QUEUES, QueueName, redisConnection } from '#osa/queues';
 import { CONTAINER_RUNNER, type ContainerRunner } from '#osa/runners';
 import { ExhaustionService } from '../accounting/exhaustion.service.js';
 import { RunHooksService } from '../hooks/run-hooks.service.js';
+import { BackpressureGate } from '../ingester/backpressure.gate.js';
 import { IngestBatchService } from '../ingester/ingest-batch.service.js';
 import { JobProducer, type QueueSet } from '../jobs/job-producer.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
@@ -75,7 +76,7 @@ export class PipelineCoreModule {
         {
           provide: IngestBatchService,
           useFactory: (h: DatabaseHandle, l: RunLedger, run: ContainerRunner, p: JobProducer, r: OutboxRelay) =>
-            new IngestBatchService(db(h), l, run, p, r, config.dataDir),
+            new IngestBatchService(db(h), l, run, p, r, config.dataDir, new BackpressureGate(db(h), l, run, config.backpressure), config.backpressure),
           inject: [DATABASE, RunLedger, CONTAINER_RUNNER, JobProducer, OutboxRelay],
         },
         {

@@ -1,6 +1,6 @@
 import { type BeforeApplicationShutdown, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { WorkerHost } from '@nestjs/bullmq';
-import { type Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { StageConfig, AppConfig } from '#osa/config';
 import { describeFailure, type FailureRecord, type Stage } from '#osa/domain';
 import { backoffDelay, BACKOFF_TYPE, decideRetry, failedReason } from '#osa/queues';
@@ -25,7 +25,7 @@ export abstract class StageProcessor extends WorkerHost implements OnApplication
     super();
   }
 
-  protected abstract handle(job: Job, signal: AbortSignal | undefined): Promise<unknown>;
+  protected abstract handle(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown>;
 
   onApplicationBootstrap(): void {
     const worker = this.worker;
@@ -71,10 +71,12 @@ export abstract class StageProcessor extends WorkerHost implements OnApplication
     }
   }
 
-  async process(job: Job, _token?: string, signal?: AbortSignal): Promise<unknown> {
+  async process(job: Job, token?: string, signal?: AbortSignal): Promise<unknown> {
     try {
-      return await this.handle(job, signal);
+      return await this.handle(job, token, signal);
     } catch (err) {
+      // A deferral is BullMQ's own control flow, not a failure.
+      if (err instanceof DelayedError) throw err;
       throw toJobError(err);
     }
   }

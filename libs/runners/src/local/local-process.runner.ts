@@ -8,6 +8,7 @@ import type {
   ContainerRunRequest,
   ContainerRunResult,
 } from '../port/container-runner.port.js';
+import { LocalSlots } from './local-slots.js';
 import { superviseProcess } from './process-supervisor.js';
 
 export interface LocalRunnerOptions {
@@ -26,16 +27,20 @@ export interface LocalRunnerOptions {
  * shell, the contract's env and directories, a timeout and a memory limit enforced by sampling.
  */
 export class LocalProcessRunner implements ContainerRunner {
-  private running = 0;
+  private readonly slots: LocalSlots;
 
-  constructor(private readonly options: LocalRunnerOptions) {}
+  constructor(private readonly options: LocalRunnerOptions) {
+    this.slots = new LocalSlots(path.join(options.dataDir, '.local-runner', 'slots'));
+  }
 
+  /** Slots are shared by every stage process on this machine, as the machine's cores are. */
   async capacity(): Promise<CapacityReport> {
-    if (this.running < this.options.slots) return { available: true };
+    const busy = await this.slots.busy();
+    if (busy < this.options.slots) return { available: true };
     return {
       available: false,
       signal: 'local_slots',
-      message: `all ${this.options.slots} local runner slots are busy`,
+      message: `all ${this.options.slots} local runner slots are busy (${busy} containers running on this machine)`,
     };
   }
 
@@ -50,7 +55,7 @@ export class LocalProcessRunner implements ContainerRunner {
     const who = describeContainer(request);
     const context = { runId: request.runId, batchIndex: request.batchIndex, hook: request.hook };
 
-    this.running++;
+    const slot = await this.slots.take();
     let exit;
     try {
       exit = await superviseProcess({
@@ -72,7 +77,7 @@ export class LocalProcessRunner implements ContainerRunner {
         logFile: `${dirs.out}.log`,
       });
     } finally {
-      this.running--;
+      await slot.release();
     }
 
     switch (exit.reason) {
