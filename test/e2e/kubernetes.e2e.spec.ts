@@ -1,6 +1,7 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { parseConvention } from '#osa/domain';
 import { K8sApiSimulator } from '#osa/testing';
 import { fixture, PipelineHarness, REPO_ROOT } from '../support/pipeline-harness.js';
 
@@ -44,5 +45,37 @@ describe('pipeline end to end on the Kubernetes runner (API simulator)', () => {
     expect(creates).toHaveLength(10);
     const deletes = simulator.requests.filter((r) => r.method === 'DELETE' && r.path.includes('/jobs/'));
     expect(deletes.every((r) => r.query.propagationPolicy === 'Background' || r.body?.propagationPolicy === 'Background')).toBe(true);
+  });
+});
+
+describe('the bundled example convention on the Kubernetes runner (API simulator)', () => {
+  let harness: PipelineHarness;
+  let simulator: K8sApiSimulator;
+
+  beforeAll(async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'osa-k8s-geo-'));
+    simulator = await K8sApiSimulator.start({ dataRoot: dataDir, cwd: REPO_ROOT, memorySampleIntervalMs: 20 });
+    harness = await PipelineHarness.start('k8s-geo', { RUNNER: 'kubernetes', DATA_DIR: dataDir, K8S_API_SERVER: simulator.url, K8S_POLL_INTERVAL_MS: '20' });
+  });
+  afterAll(async () => {
+    await harness.stop();
+    await simulator.close();
+  });
+
+  it('ingests the whole example dataset with the counts it promises', async () => {
+    const convention = parseConvention(await readFile(path.join(REPO_ROOT, 'tools/examples/geo/convention.yaml'), 'utf8'));
+    // Each image's entrypoint is the program the convention's command names (docker/README.md).
+    for (const container of [convention.ingester!, ...convention.hooks]) simulator.mapImage(container.image!, container.command);
+    await harness.applyConvention(convention);
+    const expected = JSON.parse(await readFile(path.join(REPO_ROOT, 'tools/examples/geo/expected.json'), 'utf8'));
+    const run = await harness.waitForRun(await harness.runIdOf(await harness.startIngest({ conventionId: convention.id })), 120_000);
+    expect(run).toMatchObject({
+      status: 'completed',
+      batchesIngested: expected.batches,
+      batchesCompleted: expected.batches,
+      recordsSourced: expected.records,
+      publishedCount: expected.published,
+      rejectedCount: expected.rejected_by_check_schema,
+    });
   });
 });
