@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { RecordRepository } from '#osa/persistence';
 import { PipelineHarness, countingConvention } from '../support/pipeline-harness.js';
 
 describe('pipeline end to end (local runner, real Redis and Postgres)', () => {
@@ -26,6 +29,17 @@ describe('pipeline end to end (local runner, real Redis and Postgres)', () => {
     const events = await harness.ledger.outbox.listForRun(harness.database.db, runId);
     expect(events.map((e) => e.type).filter((t) => t !== 'IngestBatchPublished')).toEqual(['IngestRunStarted', 'IngestCompleted']);
     expect(events.filter((e) => e.type === 'IngestBatchPublished')).toHaveLength(10);
+  });
+
+  it('publishes each record with where its files are stored under DATA_DIR', async () => {
+    await harness.applyConvention(countingConvention('with-files', { total: 6, page_size: 10, files_every: 3 }));
+    const runId = await harness.runIdOf(await harness.startIngest({ conventionId: 'with-files' }));
+    await harness.waitForRun(runId);
+    const record = await new RecordRepository().findBySource(harness.database.db, 'with-files', 'rec-000003');
+    const [file] = record!.files as Array<{ name: string; storage_path: string }>;
+    expect(file).toMatchObject({ name: 'data.txt', relative_path: 'data.txt' });
+    expect(await readFile(path.join(harness.config.dataDir, file!.storage_path), 'utf8')).toBe('record 3\n');
+    expect(record!.features).toEqual({ flag: [{ n2: 6 }] });
   });
 
   it('stops at exactly the record limit', async () => {

@@ -98,6 +98,7 @@ export class IngestBatchService {
       batchIndex,
       outDir: abs(dirs.out),
       filesDir: abs(dirs.files),
+      filesStoragePath: dirs.files,
       batchFile: abs(BatchLayout.batchFile(runId, batchIndex, job.attempt)),
       hookInputFile: abs(BatchLayout.hookInputFile(runId, batchIndex, job.attempt)),
       limit: Math.max(0, remaining),

@@ -10,6 +10,8 @@ export interface NormalizeInput {
   /** Absolute paths of the container's output and files directories. */
   outDir: string;
   filesDir: string;
+  /** The same files directory relative to DATA_DIR: where published records say their files are. */
+  filesStoragePath: string;
   /** Absolute paths to write the normalized batch and the hooks' input to. */
   batchFile: string;
   hookInputFile: string;
@@ -83,7 +85,8 @@ export async function normalizeIngesterOutput(input: NormalizeInput): Promise<No
         }
         seen.add(record.source_id);
         const sizeHint = record.files.reduce((sum, f) => sum + (f.size_mb ?? 0), 0) + line.byteLength / 1024 ** 2;
-        await batch.write({ id: record.source_id, metadata: record.metadata, files: record.files });
+        const files = record.files.map((f) => ({ ...f, storage_path: path.join(input.filesStoragePath, record.source_id, path.normalize(f.relative_path)) }));
+        await batch.write({ id: record.source_id, metadata: record.metadata, files });
         await hookInput.write({ id: record.source_id, metadata: record.metadata, size_hint_mb: round(sizeHint) } satisfies HookInputRecord);
       }
     }
