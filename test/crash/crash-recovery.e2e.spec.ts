@@ -12,8 +12,10 @@ const REJECTED = Array.from({ length: TOTAL }, (_, i) => i).filter((i) => i % RE
 /**
  * The stages as separate OS processes; one is killed in the middle of a batch and restarted.
  * Every run must end completed with exact counters, no duplicate records and exactly one
- * IngestCompleted (the "hung in Running after a worker vanished", "final-failure callback never
- * fired after a kill" and "second copy after a crash" reports of Argo, Airflow and BullMQ).
+ * IngestCompleted. These are the reports of peers: runs hung in Running when a worker or pod
+ * vanished (argo-workflows #13152), final-failure callbacks that never fired after a kill
+ * (airflow #25297, #70585; covered with the lost-accounting test in failures.e2e.spec.ts), and a
+ * second copy of a job started after a crash (bullmq #1130: deterministic job ids and the ledger).
  */
 describe('crash recovery with real processes', () => {
   let harness: ProcessHarness;
