@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '#osa/config';
 import { ConventionRepository, openDatabase, RunLedger } from '#osa/persistence';
+import { replayCommand } from './replay-command.js';
 import { applyConventionCommand, awaitRunId, followRun, migrateCommand, publishStart, statusCommand } from './commands.js';
 
 const USAGE = `usage: osa-ingest <command>
@@ -12,6 +13,10 @@ const USAGE = `usage: osa-ingest <command>
   start CONVENTION [--batch-size N] [--limit N] [--follow]
                                             publish a start-ingest job (and follow the run)
   status RUN_ID                             show a run: counts, per-hook outcomes, failures
+  replay RUN_ID [--batch N ...] [--hook NAME] [--memory SIZE] [--image IMAGE]
+                                            re-run the batches that failed in the hooks or the
+                                            publisher (reopens a completed run); the overrides
+                                            change the replayed hooks' limits on the run
   list                                      list recent runs
 
 options: --json for machine-readable output. Configuration comes from the environment
@@ -26,6 +31,10 @@ async function main(argv: string[]): Promise<number> {
       'batch-size': { type: 'string' },
       limit: { type: 'string' },
       follow: { type: 'boolean' },
+      batch: { type: 'string', multiple: true },
+      hook: { type: 'string' },
+      memory: { type: 'string' },
+      image: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -39,7 +48,8 @@ async function main(argv: string[]): Promise<number> {
   const print = (text: string, json: unknown) => console.log(values.json ? JSON.stringify(json, null, 2) : text);
 
   if (command === 'migrate') {
-    print(await migrateCommand(config), { ok: true });
+    const message = await migrateCommand(config);
+    print(message, { ok: true, message });
     return 0;
   }
   const database = openDatabase(config.databaseUrl, { max: 2, applicationName: 'osa-cli' });
@@ -48,7 +58,8 @@ async function main(argv: string[]): Promise<number> {
       case 'conventions': {
         if (sub === 'apply') {
           if (!values.file) throw new UsageError('conventions apply needs -f FILE');
-          print(await applyConventionCommand(database.db, values.file), { ok: true });
+          const message = await applyConventionCommand(database.db, values.file);
+          print(message, { ok: true, message });
           return 0;
         }
         if (sub === 'list') {
@@ -80,11 +91,24 @@ async function main(argv: string[]): Promise<number> {
         if (!sub) throw new UsageError('status needs a run id');
         const status = await statusCommand(database.db, sub);
         if (!status) {
-          console.error(`no run ${sub}`);
+          if (values.json) print('', { error: `no run ${sub}` });
+          else console.error(`no run ${sub}`);
           return 1;
         }
         print(status.text, status.run);
         return 0;
+      }
+      case 'replay': {
+        if (!sub) throw new UsageError('replay needs a run id');
+        const { hook, memory, image } = values;
+        const { result, text, ok } = await replayCommand(config, database.db, {
+          runId: sub,
+          batchIndexes: values.batch?.map((b) => optionalIndex(b)),
+          override: hook || memory || image ? { hook, memory, image } : undefined,
+        });
+        if (ok || values.json) print(text, result);
+        else console.error(text);
+        return ok ? 0 : 1;
       }
       case 'list': {
         const ledger = new RunLedger(database.db);
@@ -105,6 +129,12 @@ async function main(argv: string[]): Promise<number> {
 
 class UsageError extends Error {}
 
+function optionalIndex(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--batch must be a batch index (0, 1, …), got "${value}"`);
+  return n;
+}
+
 function optionalInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -115,7 +145,8 @@ function optionalInt(value: string | undefined, flag: string): number | undefine
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: Error) => {
-    if (err instanceof UsageError) console.error(`${err.message}\n\n${USAGE}`);
+    if (process.argv.includes('--json')) console.log(JSON.stringify({ error: err.message }));
+    else if (err instanceof UsageError) console.error(`${err.message}\n\n${USAGE}`);
     else if (err instanceof ConfigError) console.error(err.message);
     else console.error(`error: ${err.message}`);
     process.exit(err instanceof UsageError ? 2 : 1);

@@ -1,15 +1,44 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from '#osa/config';
-import { HealthController, PipelineCoreModule } from '#osa/pipeline';
+import { MetricsModule } from '#osa/observability';
+import type { DatabaseHandle } from '#osa/persistence';
+import { DATABASE, HealthController, JobProducer, OutboxRelay, PipelineCoreModule } from '#osa/pipeline';
+import { ApiTokenGuard } from './api/api-token.guard.js';
+import { ConventionsController } from './api/conventions.controller.js';
+import { IngestionsController } from './api/ingestions.controller.js';
+import { OpenApiController } from './api/openapi.controller.js';
+import { RunQueryService } from './api/run-query.service.js';
+import { StartJobsController } from './api/start-jobs.controller.js';
+import { QueueBoardModule } from './bull-board/queue-board.module.js';
+import type { DashboardEnv } from './dashboard-env.js';
+import { ReplayService } from './replay/replay.service.js';
+import { DASHBOARD_ENV } from './tokens.js';
 
-/** The control plane: health for now; Bull Board and the HTTP API are mounted here. */
+/** Every HTTP controller of the dashboard; the OpenAPI test compares their routes with the document. */
+export const DASHBOARD_API_CONTROLLERS = [IngestionsController, StartJobsController, ConventionsController, OpenApiController];
+
+/** The control plane: Bull Board at /queues, the HTTP API at /api, /metrics and health. */
 @Module({})
 export class DashboardModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, env: DashboardEnv): DynamicModule {
     return {
       module: DashboardModule,
-      imports: [PipelineCoreModule.forRoot(config, 'dashboard')],
-      controllers: [HealthController],
+      imports: [
+        PipelineCoreModule.forRoot(config, 'dashboard'),
+        MetricsModule.forRoot('dashboard', { databaseToken: DATABASE }),
+        QueueBoardModule.forRoot(env),
+      ],
+      controllers: [HealthController, ...DASHBOARD_API_CONTROLLERS],
+      providers: [
+        { provide: DASHBOARD_ENV, useValue: env },
+        ApiTokenGuard,
+        RunQueryService,
+        {
+          provide: ReplayService,
+          useFactory: (h: DatabaseHandle, p: JobProducer, r: OutboxRelay) => new ReplayService(h.db, p, r),
+          inject: [DATABASE, JobProducer, OutboxRelay],
+        },
+      ],
     };
   }
 }

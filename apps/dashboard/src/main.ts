@@ -1,5 +1,16 @@
 import 'reflect-metadata';
 import { bootstrapService } from '#osa/pipeline';
+import { DashboardConfigError, type DashboardEnv, loadDashboardEnv } from './dashboard-env.js';
 import { DashboardModule } from './dashboard.module.js';
 
-await bootstrapService('dashboard', (config) => DashboardModule.forRoot(config));
+let env: DashboardEnv;
+try {
+  env = loadDashboardEnv();
+} catch (err) {
+  if (!(err instanceof DashboardConfigError)) throw err;
+  console.error(`dashboard: ${err.message}`);
+  process.exit(2);
+}
+if (env.insecureDev) console.warn('dashboard: DASHBOARD_INSECURE_DEV=true — routes without credentials configured are served unauthenticated');
+
+await bootstrapService('dashboard', (config) => DashboardModule.forRoot(config, env));

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from '#osa/config';
-import { HealthController, PipelineCoreModule } from '#osa/pipeline';
+import { MetricsModule } from '#osa/observability';
+import { DATABASE, HealthController, PipelineCoreModule } from '#osa/pipeline';
 import { BatchReadyProcessor } from './batch-ready.processor.js';
 
 /** Consumes ingest-batch-ready: runs the convention's hooks on each batch. */
@@ -9,7 +10,7 @@ export class HookRunnerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: HookRunnerModule,
-      imports: [PipelineCoreModule.forRoot(config, 'hook-runner')],
+      imports: [PipelineCoreModule.forRoot(config, 'hook-runner'), MetricsModule.forRoot('hook-runner', { databaseToken: DATABASE })],
       controllers: [HealthController],
       providers: [BatchReadyProcessor],
     };

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from '#osa/config';
-import { HealthController, PipelineCoreModule } from '#osa/pipeline';
+import { MetricsModule } from '#osa/observability';
+import { DATABASE, HealthController, PipelineCoreModule } from '#osa/pipeline';
 import { NextBatchProcessor } from './next-batch.processor.js';
 import { ReconcilerLoop } from './reconciler.loop.js';
 import { StartIngestProcessor } from './start-ingest.processor.js';
@@ -11,7 +12,7 @@ export class IngesterRunnerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: IngesterRunnerModule,
-      imports: [PipelineCoreModule.forRoot(config, 'ingester-runner')],
+      imports: [PipelineCoreModule.forRoot(config, 'ingester-runner'), MetricsModule.forRoot('ingester-runner', { databaseToken: DATABASE })],
       controllers: [HealthController],
       providers: [StartIngestProcessor, NextBatchProcessor, ReconcilerLoop],
     };

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from '#osa/config';
-import { HealthController, PipelineCoreModule } from '#osa/pipeline';
+import { MetricsModule } from '#osa/observability';
+import { DATABASE, HealthController, PipelineCoreModule } from '#osa/pipeline';
 import { HooksCompletedProcessor } from './hooks-completed.processor.js';
 
 /** Consumes ingest-hooks-completed: publishes each batch and completes runs. */
@@ -9,7 +10,7 @@ export class PublisherModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: PublisherModule,
-      imports: [PipelineCoreModule.forRoot(config, 'publisher')],
+      imports: [PipelineCoreModule.forRoot(config, 'publisher'), MetricsModule.forRoot('publisher', { databaseToken: DATABASE })],
       controllers: [HealthController],
       providers: [HooksCompletedProcessor],
     };

@@ -52,6 +52,22 @@ const UNIQUE_VIOLATION = '23505';
 export class ReplayRepository {
   constructor(private readonly outbox = new OutboxRepository()) {}
 
+  /** The failed batches a replay would reset (a read; reopenFailedBatches decides under lock). */
+  async listReplayable(db: Executor, runId: string, batchIndexes?: readonly number[]): Promise<number[]> {
+    const rows = await db
+      .select({ batchIndex: ingestBatches.batchIndex })
+      .from(ingestBatches)
+      .where(
+        and(
+          eq(ingestBatches.runId, runId),
+          eq(ingestBatches.state, 'failed'),
+          ne(ingestBatches.failureStage, 'ingester'),
+          batchIndexes ? inArray(ingestBatches.batchIndex, [...batchIndexes]) : undefined,
+        ),
+      );
+    return rows.map((r) => r.batchIndex);
+  }
+
   async reopenFailedBatches(db: Database, request: ReplayRequest): Promise<ReplayOutcome> {
     try {
       return await db.transaction((tx) => this.reopen(tx, request));

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
-import { type DynamicModule, Logger } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type AppConfig, ConfigError, loadConfig } from '#osa/config';
+import { PinoLoggerService } from '#osa/observability';
 import { locateMigrations, migrate } from '#osa/persistence';
 
 export const DEFAULT_PORTS: Record<string, number> = {
@@ -26,17 +27,12 @@ export async function bootstrapService(name: string, moduleFor: (config: AppConf
     }
     throw err;
   }
-  const logger = new Logger(name);
+  // JSON lines with fields (service, context, msg, …) for log collectors.
+  const logger = new PinoLoggerService(name, config.logLevel);
   await migrate(config.databaseUrl, process.env.MIGRATIONS_DIR ?? locateMigrations());
-  const app = await NestFactory.create(moduleFor(config), { logger: nestLogLevels(config.logLevel) });
+  const app = await NestFactory.create(moduleFor(config), { logger });
   app.enableShutdownHooks();
   const port = config.port ?? DEFAULT_PORTS[name] ?? 3000;
   await app.listen(port, '0.0.0.0');
-  logger.log(`${name} ready on :${port} (runner ${config.runner}, queue prefix "${config.queuePrefix}")`);
-}
-
-function nestLogLevels(level: AppConfig['logLevel']): Array<'error' | 'warn' | 'log' | 'debug' | 'verbose'> | false {
-  const order = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
-  const cut = { fatal: 1, error: 1, warn: 2, info: 3, debug: 4, trace: 5, silent: 0 }[level];
-  return cut === 0 ? false : order.slice(0, cut);
+  logger.log({ msg: `${name} ready on :${port}`, port, runner: config.runner, queuePrefix: config.queuePrefix }, 'bootstrap');
 }

@@ -1,8 +1,9 @@
-import { type BeforeApplicationShutdown, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Logger, type OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { WorkerHost } from '@nestjs/bullmq';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { StageConfig, AppConfig } from '#osa/config';
 import { describeFailure, type FailureRecord, type Stage } from '#osa/domain';
+import { STAGE_JOB_OBSERVER, type StageJobObserver } from '#osa/observability';
 import { backoffDelay, BACKOFF_TYPE, decideRetry, failedReason } from '#osa/queues';
 import type { ExhaustionService } from '../accounting/exhaustion.service.js';
 
@@ -14,6 +15,8 @@ import type { ExhaustionService } from '../accounting/exhaustion.service.js';
  */
 export abstract class StageProcessor extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   protected readonly logger = new Logger(this.constructor.name);
+  // Property injection keeps the subclasses' constructors unchanged; absent, nothing is measured.
+  @Optional() @Inject(STAGE_JOB_OBSERVER) private readonly observer?: StageJobObserver;
 
   constructor(
     protected readonly config: AppConfig,
@@ -72,13 +75,21 @@ export abstract class StageProcessor extends WorkerHost implements OnApplication
   }
 
   async process(job: Job, token?: string, signal?: AbortSignal): Promise<unknown> {
+    const started = performance.now();
     try {
-      return await this.handle(job, token, signal);
+      const result = await this.handle(job, token, signal);
+      this.observer?.jobCompleted(this.stageLabel, job.queueName, (performance.now() - started) / 1000);
+      return result;
     } catch (err) {
       // A deferral is BullMQ's own control flow, not a failure.
       if (err instanceof DelayedError) throw err;
+      this.observer?.jobAttemptFailed(this.stageLabel, job.queueName, (performance.now() - started) / 1000);
       throw toJobError(err);
     }
+  }
+
+  private get stageLabel(): string {
+    return this.accountedStage ?? 'start';
   }
 
   /**
@@ -89,6 +100,7 @@ export abstract class StageProcessor extends WorkerHost implements OnApplication
     if (!job) return;
     const final = job.finishedOn !== undefined && job.finishedOn !== null;
     const failure = (err as JobError).failure ?? describeFailure(err);
+    this.observer?.jobFailed(this.stageLabel, job.queueName, failure.kind, final);
     this.logger.warn(
       `${job.queueName} job ${job.id} ${final ? 'failed for good' : `failed (attempt ${job.attemptsMade})`}: [${failure.kind}] ${failure.reason}`,
     );

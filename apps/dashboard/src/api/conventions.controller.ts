@@ -1,0 +1,42 @@
+import { Body, Controller, Get, Inject, NotFoundException, Param, Put, UseGuards } from '@nestjs/common';
+import { InvalidConventionError, validateConvention } from '#osa/domain';
+import { ConventionRepository, type DatabaseHandle } from '#osa/persistence';
+import { DATABASE } from '#osa/pipeline';
+import { ApiTokenGuard } from './api-token.guard.js';
+import { badRequest, problemToField } from './validation.js';
+
+/** Conventions: list, read, register or replace (runs already started keep their snapshot). */
+@Controller('api/conventions')
+@UseGuards(ApiTokenGuard)
+export class ConventionsController {
+  private readonly conventions = new ConventionRepository();
+
+  constructor(@Inject(DATABASE) private readonly database: DatabaseHandle) {}
+
+  @Get()
+  async list() {
+    const rows = await this.conventions.list(this.database.db);
+    return { items: rows.map((r) => ({ id: r.id, hooks: r.spec.hooks.map((h) => h.name), updatedAt: r.updatedAt, spec: r.spec })) };
+  }
+
+  @Get(':id')
+  async get(@Param('id') id: string) {
+    const spec = await this.conventions.find(this.database.db, id);
+    if (!spec) throw new NotFoundException(`no convention "${id}"`);
+    return spec;
+  }
+
+  @Put(':id')
+  async put(@Param('id') id: string, @Body() body: unknown) {
+    let convention;
+    try {
+      convention = validateConvention(body, `"${id}"`);
+    } catch (err) {
+      if (!(err instanceof InvalidConventionError)) throw err;
+      throw badRequest('convention', err.problems.map(problemToField));
+    }
+    if (convention.id !== id) throw badRequest('convention', [{ field: 'id', message: `must match the path ("${id}"), got "${convention.id}"` }]);
+    const { created } = await this.conventions.upsert(this.database.db, convention);
+    return { id, created, hooks: convention.hooks.map((h) => h.name) };
+  }
+}

@@ -1,0 +1,92 @@
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { z } from 'zod';
+import { RunStatus } from '#osa/domain';
+import { ConventionRepository, type DatabaseHandle } from '#osa/persistence';
+import { DATABASE, JobProducer } from '#osa/pipeline';
+import { BACKOFF_TYPE, JobName, QueueName, RETENTION, startIngestPayloadSchema } from '#osa/queues';
+import { ReplayService } from '../replay/replay.service.js';
+import { ApiTokenGuard } from './api-token.guard.js';
+import { replayResponse } from './replay-response.js';
+import { RunQueryService } from './run-query.service.js';
+import { badRequest, parseInput } from './validation.js';
+
+const runIdSchema = z.object({ id: z.uuid('must be a run id (a UUID)') });
+const listQuerySchema = z.object({
+  convention: z.string().min(1).optional(),
+  status: z.enum(Object.values(RunStatus) as [RunStatus, ...RunStatus[]]).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+const issuesQuerySchema = z.object({
+  batch: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export const replayBodySchema = z
+  .object({
+    batches: z.array(z.number().int().min(0)).min(1).optional(),
+    hook: z.string().min(1).optional(),
+    memory: z.string().min(1).optional(),
+    image: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** Start, list, inspect and replay ingest runs. */
+@Controller('api/ingestions')
+@UseGuards(ApiTokenGuard)
+export class IngestionsController {
+  private readonly conventions = new ConventionRepository();
+
+  constructor(
+    private readonly runs: RunQueryService,
+    private readonly producer: JobProducer,
+    private readonly replays: ReplayService,
+    @Inject(DATABASE) private readonly database: DatabaseHandle,
+  ) {}
+
+  /** Publishes a start-ingest job, exactly as any BullMQ client would. */
+  @Post()
+  @HttpCode(202)
+  async start(@Body() body: unknown) {
+    const payload = parseInput(startIngestPayloadSchema, body, 'start request');
+    const convention = await this.conventions.find(this.database.db, payload.conventionId);
+    if (!convention) throw badRequest('start request', [{ field: 'conventionId', message: `no convention "${payload.conventionId}" is registered` }]);
+    if (!convention.ingester) throw badRequest('start request', [{ field: 'conventionId', message: `convention "${convention.id}" has no ingester` }]);
+    const job = await this.producer.queues[QueueName.StartIngest].add(JobName.StartIngest, payload, {
+      attempts: 5,
+      backoff: { type: BACKOFF_TYPE },
+      ...RETENTION,
+    });
+    return { jobId: job.id, status: 'queued', links: { startJob: `/api/start-jobs/${job.id}` } };
+  }
+
+  @Get()
+  list(@Query() query: unknown) {
+    return this.runs.list(parseInput(listQuerySchema, query, 'query'));
+  }
+
+  @Get(':id')
+  async card(@Param() params: unknown) {
+    const { id } = parseInput(runIdSchema, params, 'path');
+    const card = await this.runs.card(id);
+    if (!card) throw new NotFoundException(`no run ${id}`);
+    return card;
+  }
+
+  @Get(':id/issues')
+  async issues(@Param() params: unknown, @Query() query: unknown) {
+    const { id } = parseInput(runIdSchema, params, 'path');
+    const { batch, limit } = parseInput(issuesQuerySchema, query, 'query');
+    if (!(await this.runs.find(id))) throw new NotFoundException(`no run ${id}`);
+    return { items: await this.runs.listIssues(id, batch, limit), limit };
+  }
+
+  /** Re-runs the run's batches that failed in the hooks or the publisher (see ReplayService). */
+  @Post(':id/replay')
+  @HttpCode(202)
+  async replay(@Param() params: unknown, @Body() body: unknown) {
+    const { id } = parseInput(runIdSchema, params, 'path');
+    const { batches, hook, memory, image } = parseInput(replayBodySchema, body, 'replay request');
+    const override = hook || memory || image ? { hook, memory, image } : undefined;
+    return replayResponse(id, await this.replays.replay({ runId: id, batchIndexes: batches, override }));
+  }
+}

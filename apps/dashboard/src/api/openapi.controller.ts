@@ -1,0 +1,11 @@
+import { Controller, Get } from '@nestjs/common';
+import { openApiDocument } from './openapi.document.js';
+
+/** `GET /api/openapi.json`: public, so clients can be generated without a token. */
+@Controller('api')
+export class OpenApiController {
+  @Get('openapi.json')
+  document() {
+    return openApiDocument;
+  }
+}

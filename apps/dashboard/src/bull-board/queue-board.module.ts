@@ -1,0 +1,57 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import { getQueueToken } from '@nestjs/bullmq';
+import { type DynamicModule, Inject, Logger, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { ALL_QUEUES } from '#osa/queues';
+import type { DashboardEnv } from '../dashboard-env.js';
+import { basicAuth } from './basic-auth.middleware.js';
+
+export const QUEUE_BOARD_ROUTE = '/queues';
+const BOARD_ADAPTER = Symbol('BOARD_ADAPTER');
+const BOARD_ENV = Symbol('BOARD_ENV');
+
+/**
+ * Bull Board for every pipeline queue at /queues. Basic auth is the first middleware of the
+ * board's own chain: Nest guards would not run for it (TRAPS.md).
+ */
+@Module({})
+export class QueueBoardModule implements NestModule {
+  constructor(
+    @Inject(BOARD_ADAPTER) private readonly adapter: ExpressAdapter,
+    @Inject(BOARD_ENV) private readonly env: DashboardEnv,
+  ) {}
+
+  static forRoot(env: DashboardEnv): DynamicModule {
+    return {
+      module: QueueBoardModule,
+      providers: [
+        { provide: BOARD_ENV, useValue: env },
+        {
+          provide: BOARD_ADAPTER,
+          useFactory: (...queues: Queue[]) => {
+            const adapter = new ExpressAdapter();
+            adapter.setBasePath(QUEUE_BOARD_ROUTE);
+            createBullBoard({
+              queues: queues.map((queue) => new BullMQAdapter(queue)),
+              // @bull-board/express 9.10.1 carries its own copy of @bull-board/api's types.
+              serverAdapter: adapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
+              options: { uiConfig: { boardTitle: 'osa-ingest' } },
+            });
+            return adapter;
+          },
+          inject: ALL_QUEUES.map((name) => getQueueToken(name)),
+        },
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    const chain = [];
+    if (this.env.basicAuth) chain.push(basicAuth(this.env.basicAuth));
+    else new Logger('QueueBoard').warn('Bull Board is served WITHOUT authentication (DASHBOARD_INSECURE_DEV=true)');
+    chain.push(this.adapter.getRouter());
+    consumer.apply(...chain).forRoutes(QUEUE_BOARD_ROUTE);
+  }
+}

@@ -1,0 +1,5 @@
+export * from './metrics.controller.js';
+export * from './metrics.module.js';
+export * from './pino-logger.service.js';
+export * from './stage-metrics.js';
+export * from './stage-job-observer.js';

@@ -1,0 +1,67 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import { type DynamicModule, type InjectionToken, Module } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { count, inArray } from 'drizzle-orm';
+import { RunStatus } from '#osa/domain';
+import { type DatabaseHandle, ingestRuns } from '#osa/persistence';
+import { ALL_QUEUES } from '#osa/queues';
+import { MetricsController } from './metrics.controller.js';
+import { STAGE_JOB_OBSERVER } from './stage-job-observer.js';
+import { type MetricsSources, StageMetrics } from './stage-metrics.js';
+
+const QUEUE_STATES = ['wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
+
+/** Reads queue depth from Redis and active runs from Postgres, at scrape time. */
+export function pipelineMetricsSources(queues: readonly Queue[], database: DatabaseHandle): MetricsSources {
+  return {
+    async queueDepth() {
+      const rows: Array<{ queue: string; state: string; count: number }> = [];
+      for (const queue of queues) {
+        const counts = await queue.getJobCounts(...QUEUE_STATES);
+        for (const state of QUEUE_STATES) rows.push({ queue: queue.name, state, count: counts[state] ?? 0 });
+      }
+      return rows;
+    },
+    async activeRuns() {
+      const [row] = await database.db
+        .select({ n: count() })
+        .from(ingestRuns)
+        .where(inArray(ingestRuns.status, [RunStatus.Pending, RunStatus.Running]));
+      return row?.n ?? 0;
+    },
+  };
+}
+
+export interface MetricsModuleOptions {
+  /** The token of the DatabaseHandle (PipelineCoreModule's `DATABASE`). */
+  databaseToken: InjectionToken;
+  /**
+   * Node process metrics (heap, event loop lag, …).
+   * @defaultValue true
+   */
+  defaultMetrics?: boolean;
+}
+
+/**
+ * `/metrics` for one service, with a registry of its own. Import it next to PipelineCoreModule
+ * (whose queues and database it reads); it provides the observer StageProcessor reports to.
+ */
+@Module({})
+export class MetricsModule {
+  static forRoot(service: string, options: MetricsModuleOptions): DynamicModule {
+    return {
+      module: MetricsModule,
+      controllers: [MetricsController],
+      providers: [
+        {
+          provide: StageMetrics,
+          useFactory: (database: DatabaseHandle, ...queues: Queue[]) =>
+            new StageMetrics(service, pipelineMetricsSources(queues, database), { defaultMetrics: options.defaultMetrics }),
+          inject: [options.databaseToken, ...ALL_QUEUES.map((name) => getQueueToken(name))],
+        },
+        { provide: STAGE_JOB_OBSERVER, useExisting: StageMetrics },
+      ],
+      exports: [StageMetrics, STAGE_JOB_OBSERVER],
+    };
+  }
+}

@@ -1,0 +1,80 @@
+import type { StageJobObserver } from './stage-job-observer.js';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** What the scrape-time gauges read: queue depth by state and the number of active runs. */
+export interface MetricsSources {
+  queueDepth(): Promise<Array<{ queue: string; state: string; count: number }>>;
+  activeRuns(): Promise<number>;
+}
+
+/**
+ * The Prometheus metrics of one service: a registry of its own (several services may share a
+ * process in tests), stage job counters and durations fed by StageProcessor, and gauges that
+ * are read from Redis and Postgres when scraped.
+ */
+export class StageMetrics implements StageJobObserver {
+  readonly registry = new Registry();
+  private readonly processed: Counter<'stage' | 'queue'>;
+  private readonly failed: Counter<'stage' | 'queue' | 'kind' | 'final'>;
+  private readonly duration: Histogram<'stage' | 'outcome'>;
+
+  constructor(service: string, sources?: MetricsSources, { defaultMetrics = true }: { defaultMetrics?: boolean } = {}) {
+    this.registry.setDefaultLabels({ service });
+    if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'osa_' });
+    this.processed = new Counter({
+      name: 'osa_jobs_processed_total',
+      help: 'Stage jobs that completed, per stage',
+      labelNames: ['stage', 'queue'],
+      registers: [this.registry],
+    });
+    this.failed = new Counter({
+      name: 'osa_jobs_failed_total',
+      help: 'Failed stage job attempts, per stage and error kind; final="true" when no retry follows',
+      labelNames: ['stage', 'queue', 'kind', 'final'],
+      registers: [this.registry],
+    });
+    this.duration = new Histogram({
+      name: 'osa_batch_duration_seconds',
+      help: 'How long one attempt of a stage job took, per stage and outcome',
+      labelNames: ['stage', 'outcome'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+      registers: [this.registry],
+    });
+    if (!sources) return;
+    new Gauge({
+      name: 'osa_active_runs',
+      help: 'Ingest runs pending or running (read from Postgres on scrape)',
+      registers: [this.registry],
+      async collect() {
+        this.set(await sources.activeRuns());
+      },
+    });
+    new Gauge({
+      name: 'osa_queue_jobs',
+      help: 'Jobs per queue and state (read from Redis on scrape)',
+      labelNames: ['queue', 'state'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const { queue, state, count } of await sources.queueDepth()) this.set({ queue, state }, count);
+      },
+    });
+  }
+
+  jobCompleted(stage: string, queue: string, seconds: number): void {
+    this.processed.inc({ stage, queue });
+    this.duration.observe({ stage, outcome: 'completed' }, seconds);
+  }
+
+  jobAttemptFailed(stage: string, _queue: string, seconds: number): void {
+    this.duration.observe({ stage, outcome: 'failed' }, seconds);
+  }
+
+  jobFailed(stage: string, queue: string, kind: string, final: boolean): void {
+    this.failed.inc({ stage, queue, kind, final: String(final) });
+  }
+
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
