@@ -164,6 +164,8 @@ describe(IngestionsController.name, () => {
       expect(run!.convention.hooks[0]!.limits.memory).toBe('512m');
       const events = await harness.ledger.outbox.listForRun(harness.database.db, runId);
       expect(events.filter((e) => e.type === 'IngestRunReplayed')).toHaveLength(1);
+      // It completed twice, and consumers hear about both.
+      expect(events.filter((e) => e.type === 'IngestCompleted').map((e) => e.eventId)).toEqual([`run-completed-${runId}`, `run-completed-${runId}-2`]);
 
       const again = await json(await dashboard.api(`/api/ingestions/${runId}/replay`, { method: 'POST', json: {} }));
       expect(again.status).toBe(409);

@@ -158,8 +158,10 @@ export class IngestRunRepository {
       )
       .returning();
     if (!row) return undefined;
+    // A replayed run completes again: its second IngestCompleted needs an id of its own.
+    const previous = await this.outbox.count(tx, runId, 'IngestCompleted');
     await this.outbox.append(tx, {
-      eventId: `run-completed-${runId}`,
+      eventId: previous === 0 ? `run-completed-${runId}` : `run-completed-${runId}-${previous + 1}`,
       runId,
       type: 'IngestCompleted',
       payload: {

@@ -1,4 +1,4 @@
-import { asc, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../database/database.js';
 import { type OutboxEventRow, outboxEvents } from '../schema/tables.js';
 
@@ -37,6 +37,14 @@ export class OutboxRepository {
         .where(inArray(outboxEvents.id, rows.map((r) => r.id)));
       return rows.length;
     });
+  }
+
+  async count(db: Executor, runId: string, type: string): Promise<number> {
+    const [row] = await db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(outboxEvents)
+      .where(and(eq(outboxEvents.runId, runId), eq(outboxEvents.type, type)));
+    return row?.n ?? 0;
   }
 
   listForRun(db: Executor, runId: string): Promise<OutboxEventRow[]> {
