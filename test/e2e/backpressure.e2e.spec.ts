@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ErrorKind } from '#osa/domain';
+import { StageMetrics } from '#osa/observability';
 import { K8sApiSimulator, waitFor } from '#osa/testing';
 import { countingConvention, fixture, PipelineHarness, REPO_ROOT } from '../support/pipeline-harness.js';
 
@@ -31,6 +32,8 @@ describe('backpressure', () => {
     expect(done).toMatchObject({ status: 'completed', batchesIngested: 5, batchesCompleted: 5, publishedCount: 50, waitingReason: null });
     expect(done.deferrals).toBeGreaterThan(0);
     expect(done.deferredMs).toBe(done.deferrals * 50);
+    const metrics = await harness.get('ingester', StageMetrics).metrics();
+    expect(metrics).toMatch(new RegExp(`osa_backpressure_deferrals_total\\{[^}]*signal="local_slots"[^}]*\\} ${done.deferrals}\\b`));
   });
 
   it('never lets more than one batch wait downstream with a lag limit of 1', async () => {

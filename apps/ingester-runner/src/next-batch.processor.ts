@@ -1,9 +1,9 @@
 import { Processor } from '@nestjs/bullmq';
 import { Inject } from '@nestjs/common';
-import { DelayedError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { AppConfig } from '#osa/config';
 import { Stage } from '#osa/domain';
-import { APP_CONFIG, ExhaustionService, IngestBatchService, StageProcessor } from '#osa/pipeline';
+import { APP_CONFIG, deferral, ExhaustionService, IngestBatchService, StageProcessor } from '#osa/pipeline';
 import { QueueName } from '#osa/queues';
 
 @Processor(QueueName.NextBatch, { autorun: false })
@@ -23,7 +23,7 @@ export class NextBatchProcessor extends StageProcessor {
       this.logger.log(`run ${runShortId} batch ${data.batchIndex}: pull deferred ${delayMs / 1000}s (${data.deferrals}x) by ${hold.signal}: ${hold.message}`);
       await job.updateData(data);
       await job.moveToDelayed(Date.now() + delayMs, token);
-      throw new DelayedError();
+      throw deferral(hold.signal);
     }
     if (result.outcome === 'backpressure-exhausted') {
       this.logger.warn(`run ${job.data.runId.slice(0, 8)}: ingestion stopped by backpressure (${result.hold.signal}: ${result.hold.message})`);

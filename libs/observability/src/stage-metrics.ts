@@ -17,6 +17,7 @@ export class StageMetrics implements StageJobObserver {
   private readonly processed: Counter<'stage' | 'queue'>;
   private readonly failed: Counter<'stage' | 'queue' | 'kind' | 'final'>;
   private readonly duration: Histogram<'stage' | 'outcome'>;
+  private readonly deferrals: Counter<'stage' | 'signal'>;
 
   constructor(service: string, sources?: MetricsSources, { defaultMetrics = true }: { defaultMetrics?: boolean } = {}) {
     this.registry.setDefaultLabels({ service });
@@ -38,6 +39,12 @@ export class StageMetrics implements StageJobObserver {
       help: 'How long one attempt of a stage job took, per stage and outcome',
       labelNames: ['stage', 'outcome'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+      registers: [this.registry],
+    });
+    this.deferrals = new Counter({
+      name: 'osa_backpressure_deferrals_total',
+      help: 'Pulls deferred by backpressure, per signal (unschedulable, local_slots, downstream_lag, failure_breaker)',
+      labelNames: ['stage', 'signal'],
       registers: [this.registry],
     });
     if (!sources) return;
@@ -72,6 +79,10 @@ export class StageMetrics implements StageJobObserver {
 
   jobFailed(stage: string, queue: string, kind: string, final: boolean): void {
     this.failed.inc({ stage, queue, kind, final: String(final) });
+  }
+
+  jobDeferred(stage: string, _queue: string, signal: string): void {
+    this.deferrals.inc({ stage, signal });
   }
 
   metrics(): Promise<string> {

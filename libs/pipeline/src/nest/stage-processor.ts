@@ -82,7 +82,10 @@ export abstract class StageProcessor extends WorkerHost implements OnApplication
       return result;
     } catch (err) {
       // A deferral is BullMQ's own control flow, not a failure.
-      if (err instanceof DelayedError) throw err;
+      if (err instanceof DelayedError) {
+        this.observer?.jobDeferred(this.stageLabel, job.queueName, (err as DeferralError).holdSignal ?? 'unknown');
+        throw err;
+      }
       this.observer?.jobAttemptFailed(this.stageLabel, job.queueName, (performance.now() - started) / 1000);
       throw toJobError(err);
     }
@@ -133,3 +136,10 @@ export function toJobError(err: unknown): JobError {
 }
 
 type JobError = Error & { failure?: FailureRecord };
+
+/** BullMQ's DelayedError, saying which backpressure signal held the job (for metrics). */
+export type DeferralError = DelayedError & { holdSignal?: string };
+
+export function deferral(holdSignal: string): DeferralError {
+  return Object.assign(new DelayedError(), { holdSignal });
+}
