@@ -17,6 +17,7 @@ const USAGE = `usage: osa-ingest <command>
                                             re-run the batches that failed in the hooks or the
                                             publisher (reopens a completed run); the overrides
                                             change the replayed hooks' limits on the run
+  resume RUN_ID                             lift a failure-breaker pause so the run pulls again
   list                                      list recent runs
 
 options: --json for machine-readable output. Configuration comes from the environment
@@ -109,6 +110,18 @@ async function main(argv: string[]): Promise<number> {
         if (ok || values.json) print(text, result);
         else console.error(text);
         return ok ? 0 : 1;
+      }
+      case 'resume': {
+        if (!sub) throw new UsageError('resume needs a run id');
+        const run = await new RunLedger(database.db).runs.resume(database.db, sub);
+        if (!run) {
+          const message = `no active run ${sub}`;
+          if (values.json) print('', { error: message });
+          else console.error(message);
+          return 1;
+        }
+        print(`run ${run.id} resumed: the failure breaker now judges only the batches that follow`, run);
+        return 0;
       }
       case 'list': {
         const ledger = new RunLedger(database.db);
