@@ -116,6 +116,15 @@ describe(KubernetesJobRunner.name, () => {
 
     it('throws a transient vanished when the TTL controller deleted the finished Job before it was seen', async () => {
       h = await startHarness({ simulator: { ttlScale: 0 }, config: { ttlSecondsAfterFinished: 0 } });
+      // Hold every read of the Job until the TTL controller has deleted it, so the runner never
+      // catches the short moment between success and deletion (that would be a success).
+      let created = false;
+      h.sim.onRequest(async (req) => {
+        if (req.method === 'POST') created = true;
+        if (created && req.method === 'GET' && /\/jobs\/[^/]+(\/status)?$/.test(req.path)) {
+          await waitFor('the TTL controller to delete the Job', () => h.sim.jobs().length === 0);
+        }
+      });
       const err = await failure(h.runner.run(h.request()));
       expect(err).toBeInstanceOf(TransientError);
       expect(err).toMatchObject({ kind: ErrorKind.Vanished });
