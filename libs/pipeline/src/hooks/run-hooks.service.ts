@@ -1,11 +1,12 @@
 import path from 'node:path';
-import { BatchState, emptyHookCounts, ErrorKind, type HookCounts, PermanentError } from '#osa/domain';
+import { BatchState, emptyHookCounts, type HookCounts } from '#osa/domain';
 import type { Database, RecordIssue, RunLedger } from '#osa/persistence';
-import { batchJobPayloadSchema, parsePayload, QueueName } from '#osa/queues';
+import { QueueName } from '#osa/queues';
 import type { ContainerRunner } from '#osa/runners';
 import { BatchLayout, readJsonLines } from '#osa/storage';
 import type { StageJob } from '../ingester/ingest-batch.service.js';
 import type { JobProducer } from '../jobs/job-producer.js';
+import { loadStageBatch } from '../jobs/load-stage-batch.js';
 import type { OutboxRelay } from '../outbox/outbox-relay.js';
 import { INVALID_OUTPUT_KINDS } from './absorb-hook-output.js';
 import type { HookCheckpoint } from './hook-checkpoint.js';
@@ -31,11 +32,8 @@ export class RunHooksService {
   ) {}
 
   async runHooks(job: StageJob): Promise<HooksOutcome> {
-    const { runId, batchIndex } = parsePayload(batchJobPayloadSchema, job.data, QueueName.BatchReady);
-    const run = await this.ledger.runs.find(this.db, runId);
-    if (!run) throw new PermanentError(`run ${runId} does not exist`, ErrorKind.InvalidPayload);
-    const batch = await this.ledger.batches.find(this.db, runId, batchIndex);
-    if (!batch) throw new PermanentError(`batch ${batchIndex} of run ${runId} was never sourced`, ErrorKind.InvalidPayload);
+    const { run, batch } = await loadStageBatch(this.db, this.ledger, QueueName.BatchReady, job.data);
+    const { runId, batchIndex } = batch;
     if (batch.state === BatchState.Hooked) {
       await this.producer.hooksCompleted(runId, batchIndex);
       return { outcome: 'already-hooked' };
