@@ -1,4 +1,6 @@
-import { readdir } from 'node:fs/promises';
+import { appendFile, copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '#osa/testing';
 import { locateMigrations } from './locate-migrations.js';
 import { migrate } from './migrate.js';
@@ -19,10 +21,11 @@ describe(migrate.name, () => {
     expect(rows.map((r) => r.name)).toEqual(files);
   });
 
-  it('keeps migration files append-only: numbered, in order, never renamed', async () => {
-    // A schema change is a new file; editing an applied one would skip it where it already ran
-    // (the seed review's srn→id rename gap).
-    const files = (await readdir(locateMigrations())).filter((f) => f.endsWith('.sql')).sort();
-    files.forEach((file, i) => expect(file).toMatch(new RegExp(`^${String(i + 1).padStart(4, '0')}_[a-z0-9_]+\\.sql$`)));
+  it('refuses a migration that was edited after it was applied (the seed review\'s srn→id rename gap)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'osa-migrations-'));
+    for (const file of await readdir(locateMigrations())) await copyFile(path.join(locateMigrations(), file), path.join(dir, file));
+    await appendFile(path.join(dir, '0001_init.sql'), '\nALTER TABLE ingest_runs RENAME COLUMN id TO srn;\n');
+    await expect(migrate(database.url, dir)).rejects.toThrow('migration 0001_init.sql was changed after it was applied; add a new migration instead');
+    await rm(dir, { recursive: true });
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
@@ -42,19 +43,29 @@ export async function migrate(url: string, migrationsDir: string): Promise<Migra
   try {
     await client.query('SELECT pg_advisory_lock(7461001)');
     await client.query(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+      'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now(), checksum text)',
     );
-    const done = new Set((await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name));
+    await client.query('ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum text');
+    const done = new Map(
+      (await client.query<{ name: string; checksum: string | null }>('SELECT name, checksum FROM schema_migrations')).rows.map((r) => [r.name, r.checksum]),
+    );
     for (const file of files) {
+      const text = await readFile(path.join(migrationsDir, file), 'utf8');
+      const checksum = createHash('sha256').update(text).digest('hex');
       if (done.has(file)) {
+        // An applied migration that changed would silently not run where it already ran.
+        if (done.get(file) === null) {
+          await client.query('UPDATE schema_migrations SET checksum = $2 WHERE name = $1', [file, checksum]);
+        } else if (done.get(file) !== checksum) {
+          throw new Error(`migration ${file} was changed after it was applied; add a new migration instead`);
+        }
         result.alreadyApplied.push(file);
         continue;
       }
-      const text = await readFile(path.join(migrationsDir, file), 'utf8');
       await client.query('BEGIN');
       try {
         await client.query(text);
-        await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
+        await client.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [file, checksum]);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');
