@@ -1,0 +1,140 @@
+import { access, constants, mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { ALL_QUEUES } from '#osa/queues';
+import { PipelineHarness } from '../support/pipeline-harness.js';
+import { API_TOKEN, BOARD_PASSWORD, BOARD_USER, DashboardApp } from '../api/dashboard-app.js';
+
+/**
+ * Bull Board and the HTTP API in a real headless Chromium, behind their logins. No browser is
+ * downloaded: this uses Debian's `chromium` package (.ci/run installs it) through playwright-core,
+ * and fails — never skips — when it is missing.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// The background-networking flags keep Chromium from calling home on a closed network.
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const QUEUE_NAMES = ['start-ingest', 'ingest-next-batch', 'ingest-batch-ready', 'ingest-hooks-completed', 'ingest-events'];
+
+describe('dashboard in a browser', () => {
+  let harness: PipelineHarness;
+  let dashboard: DashboardApp;
+  let browser: Browser;
+  let shots: string;
+  const contexts: BrowserContext[] = [];
+
+  /** A fresh browser context (its own cookies and credential cache). */
+  async function context(options: Parameters<Browser['newContext']>[0] = {}): Promise<BrowserContext> {
+    const created = await browser.newContext(options);
+    created.setDefaultTimeout(15_000);
+    contexts.push(created);
+    return created;
+  }
+
+  /** The JSON text Chromium's viewer shows (the raw document sits in `body > pre`). */
+  async function shownJson(page: Page): Promise<string> {
+    const pre = page.locator('body > pre');
+    await pre.waitFor({ state: 'visible' });
+    return pre.innerText();
+  }
+
+  beforeAll(async () => {
+    await access(CHROMIUM, constants.X_OK).catch(() => {
+      throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium), as .ci/run does`);
+    });
+    shots = await mkdtemp(path.join(os.tmpdir(), 'osa-browser-'));
+    // No stage services: the board only needs the queues to exist, the API only the database.
+    harness = await PipelineHarness.start('browser', {}, []);
+    dashboard = await DashboardApp.start(harness.config);
+    // chromium.launch gives the browser a new, empty temporary profile and removes it on close.
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+  });
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await dashboard?.stop();
+    await harness?.stop();
+    if (shots && !process.env.KEEP_BROWSER_SHOTS) await rm(shots, { recursive: true, force: true });
+  });
+
+  it('the five pipeline queues are the ones the board should list', () => {
+    expect([...ALL_QUEUES].sort()).toEqual([...QUEUE_NAMES].sort());
+  });
+
+  describe('Bull Board at /queues', () => {
+    it('answers 401 without credentials and with wrong ones', async () => {
+      // Without credentials headless Chromium gets the 401 challenge and, having nobody to ask,
+      // abandons the navigation (as a user cancelling the login dialog) instead of showing it.
+      const anonymous = await (await context()).newPage();
+      const challenge = anonymous.waitForResponse((res) => new URL(res.url()).pathname === '/queues');
+      await expect(anonymous.goto(`${dashboard.url}/queues`)).rejects.toThrow(/net::ERR_INVALID_AUTH_CREDENTIALS/);
+      const none = await challenge;
+      expect(none.status()).toBe(401);
+      expect(await none.headerValue('www-authenticate')).toMatch(/^Basic realm=/);
+      expect(await anonymous.getByText('start-ingest').count()).toBe(0);
+
+      // With a wrong password the browser tries it once, is refused again, and shows the 401 page.
+      const wrong = await (await context({ httpCredentials: { username: BOARD_USER, password: 'not the password' } })).newPage();
+      const refused = await wrong.goto(`${dashboard.url}/queues`);
+      expect(refused?.status()).toBe(401);
+      expect(await wrong.locator('body').innerText()).toBe('authentication required');
+      expect(await wrong.getByText('start-ingest').count()).toBe(0);
+    });
+
+    it('renders the board with every queue behind basic auth', async () => {
+      const page = await (await context({ httpCredentials: { username: BOARD_USER, password: BOARD_PASSWORD }, viewport: { width: 1280, height: 900 } })).newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (err) => errors.push(err.message));
+      const queueApi = page.waitForResponse((res) => new URL(res.url()).pathname === '/queues/api/queues');
+
+      const response = await page.goto(`${dashboard.url}/queues`);
+      expect(response?.status()).toBe(200);
+      // The board's own JSON call from the page also gets through the login.
+      expect((await queueApi).status()).toBe(200);
+
+      for (const name of QUEUE_NAMES) {
+        await page.getByText(name, { exact: true }).first().waitFor({ state: 'visible' });
+      }
+      await page.getByText('osa-ingest', { exact: true }).first().waitFor({ state: 'visible' });
+      const shot = path.join(shots, 'bull-board.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      expect((await stat(shot)).size).toBeGreaterThan(10_000);
+      expect(errors).toEqual([]);
+      if (process.env.KEEP_BROWSER_SHOTS) console.log(`screenshot: ${shot}`);
+    });
+  });
+
+  describe('HTTP API pages', () => {
+    it('shows the public OpenAPI document', async () => {
+      const page = await (await context()).newPage();
+      const response = await page.goto(`${dashboard.url}/api/openapi.json`);
+      expect(response?.status()).toBe(200);
+      const doc = JSON.parse(await shownJson(page)) as { openapi: string; paths: Record<string, unknown> };
+      expect(doc.openapi).toMatch(/^3\.1/);
+      expect(Object.keys(doc.paths)).toContain('/api/ingestions');
+    });
+
+    it('answers 401 to /api/ingestions without the bearer token and shows the JSON list with it', async () => {
+      const anonymous = await (await context()).newPage();
+      expect((await anonymous.goto(`${dashboard.url}/api/ingestions`))?.status()).toBe(401);
+
+      const page = await (await context({ extraHTTPHeaders: { Authorization: `Bearer ${API_TOKEN}` }, viewport: { width: 1000, height: 400 } })).newPage();
+      const response = await page.goto(`${dashboard.url}/api/ingestions`);
+      expect(response?.status()).toBe(200);
+      expect(response?.headers()['content-type']).toMatch(/^application\/json/);
+      const body = JSON.parse(await shownJson(page)) as { items: unknown[]; total: number };
+      expect(body).toMatchObject({ items: [], total: 0 });
+      await page.screenshot({ path: path.join(shots, 'api-ingestions.png') });
+    });
+  });
+});
