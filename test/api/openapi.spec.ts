@@ -10,7 +10,7 @@ function controllerRoutes(): string[] {
   for (const controller of DASHBOARD_API_CONTROLLERS) {
     const base = String(Reflect.getMetadata(PATH_METADATA, controller));
     for (const name of Object.getOwnPropertyNames(controller.prototype)) {
-      const handler = (controller.prototype as Record<string, unknown>)[name];
+      const handler = (controller.prototype as unknown as Record<string, unknown>)[name];
       if (name === 'constructor' || typeof handler !== 'function') continue;
       const sub = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
       const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
