@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { BatchState, ErrorKind, PermanentError } from '#osa/domain';
-import type { Database, Executor, PublishableRecord, RecordRepository, RunLedger } from '#osa/persistence';
+import type { Database, Executor, RecordRepository, RunLedger } from '#osa/persistence';
 import { batchJobPayloadSchema, parsePayload, QueueName } from '#osa/queues';
 import { BatchLayout, readJsonLines } from '#osa/storage';
 import type { StageJob } from '../ingester/ingest-batch.service.js';
@@ -10,8 +10,12 @@ export type PublishOutcome =
   | { outcome: 'published'; published: number; completedRun: boolean }
   | { outcome: 'already-published' | 'batch-ended' | 'run-ended' };
 
-/** Rows per INSERT: large enough to amortize round trips, small enough for Postgres' parameter limit. */
-const CHUNK = 1000;
+/**
+ * Records per statement, and a bound on a statement's size: large enough to amortize round
+ * trips, small enough that a chunk's JSON stays a few MB whatever the record size.
+ */
+const CHUNK_RECORDS = 5000;
+const CHUNK_BYTES = 4 * 1024 * 1024;
 
 /**
  * Handles `ingest-hooks-completed`: publishes the records that passed every hook, set-based and
@@ -45,18 +49,38 @@ export class PublishBatchService {
     return { outcome: 'published', published: result.batch?.publishedCount ?? 0, completedRun: result.completed };
   }
 
+  /**
+   * Streams passed.jsonl in chunks, each inserted with one statement. The lines are already JSON
+   * objects shaped as the statement expects (the hooks stage wrote them), so they are joined
+   * into a JSON array as they are, without parsing them in Node. One chunk is in flight while
+   * the next is read, so reading the file overlaps the database's work.
+   */
   private async insertAll(tx: Executor, file: string, target: { conventionId: string; runId: string; batchIndex: number }): Promise<number> {
     let published = 0;
-    let chunk: PublishableRecord[] = [];
-    for await (const line of readJsonLines(file)) {
-      const r = JSON.parse(line.text) as { source_id: string; metadata: Record<string, unknown>; files: unknown[]; features: Record<string, unknown[]> };
-      chunk.push({ sourceId: r.source_id, metadata: r.metadata, files: r.files, features: r.features });
-      if (chunk.length >= CHUNK) {
-        published += await this.records.insertChunk(tx, target, chunk);
-        chunk = [];
+    let inFlight: Promise<number> | undefined;
+    const send = async (json: string) => {
+      if (inFlight) published += await inFlight;
+      inFlight = this.records.insertJsonChunk(tx, target, json);
+      // Awaited before the next chunk or at the end; this only keeps a failure from being
+      // reported as unhandled while the next chunk is being read.
+      inFlight.catch(() => undefined);
+    };
+    let lines: string[] = [];
+    let bytes = 0;
+    try {
+      for await (const line of readJsonLines(file)) {
+        lines.push(line.text);
+        bytes += line.byteLength;
+        if (lines.length >= CHUNK_RECORDS || bytes >= CHUNK_BYTES) {
+          await send(`[${lines.join(',')}]`);
+          lines = [];
+          bytes = 0;
+        }
       }
+      if (lines.length > 0) await send(`[${lines.join(',')}]`);
+    } finally {
+      if (inFlight) published += await inFlight;
     }
-    published += await this.records.insertChunk(tx, target, chunk);
     return published;
   }
 }
