@@ -49,7 +49,9 @@ export async function executePod(options: ExecuteOptions): Promise<SupervisedExi
   for (const e of (container.env ?? []) as Obj[]) env[e.name] = mapPath(String(e.value ?? ''));
   const memory = container.resources?.limits?.memory;
   return superviseProcess({
-    command: options.argv.map(mapPath),
+    // argv is a host command the test mapped to the image: rewriting it would break a host path
+    // that happens to start like a mount (a checkout under /tmp, where hook pods mount /tmp).
+    command: options.argv,
     env,
     cwd: options.cwd,
     // activeDeadlineSeconds is the Job controller's business: it aborts through the signal.
