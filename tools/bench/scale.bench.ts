@@ -12,7 +12,10 @@ const TIMEOUT_MS = 200_000;
  * for the server and MEMORY USAGE of every key under the bench's prefix, per queue.
  */
 export async function run(): Promise<BenchResult> {
-  const env = await benchEnvironment('scale');
+  // A held pull (downstream_lag) retries after 0.5 s instead of the production 60 s: with the
+  // default a single hold early in the run stalls it for a minute and the first window measures
+  // that stall, not how the pipeline scales (docs/benchmarks.md reports both).
+  const env = await benchEnvironment('scale', { BACKPRESSURE_DELAY_MS: process.env.BENCH_SCALE_BACKPRESSURE_DELAY_MS ?? '500' });
   const stages = await InProcessStages.start(env, new InProcessRunner(env.dataDir, { recordsPerBatch: RECORDS_PER_BATCH, totalRecords: BATCHES * RECORDS_PER_BATCH }));
   try {
     await stages.applyConvention(inProcessConvention('bench-scale', 1));
@@ -63,7 +66,7 @@ export async function run(): Promise<BenchResult> {
     const first = perBatch(0);
     const last = perBatch(BATCHES - WINDOW);
     const drift = last / first - 1;
-    const pass = exact && drift <= 0.1;
+    const pass = exact && Math.abs(drift) <= 0.1;
     const maxPrefixMb = Math.max(...samples.map((s) => s.prefixMb));
     return {
       name: 'scale',
@@ -77,6 +80,8 @@ export async function run(): Promise<BenchResult> {
       details: {
         expected,
         actual,
+        deferrals: run.deferrals,
+        deferredMs: run.deferredMs,
         msPerBatchFirstWindow: round(first, 2),
         msPerBatchLastWindow: round(last, 2),
         msPerBatchMiddleWindows: [1, 2, 3].filter((k) => (k + 1) * WINDOW <= BATCHES).map((k) => round(perBatch(k * WINDOW), 2)),
