@@ -4,8 +4,8 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { validateConvention } from '#osa/domain';
 import { ConventionRepository, OutboxRepository, RecordRepository } from '#osa/persistence';
-import { OutboxRelay, PublishBatchService } from '#osa/pipeline';
-import { QueueName, redisConnection } from '#osa/queues';
+import { JobProducer, OutboxRelay, PublishBatchService, type QueueSet } from '#osa/pipeline';
+import { ALL_QUEUES, QueueName, redisConnection } from '#osa/queues';
 import { BatchLayout, JsonLinesWriter, readJsonLines } from '#osa/storage';
 import { benchEnvironment, type BenchEnvironment, type BenchResult, inProcessConvention, now, percentile, round } from './common.js';
 import { copyFrom, copyText } from './copy-in.js';
@@ -34,6 +34,9 @@ export function passedRecord(i: number) {
 export async function run(): Promise<BenchResult> {
   const env = await benchEnvironment('publish');
   const events = new Queue(QueueName.Events, { connection: redisConnection(env.config.redisUrl), prefix: env.config.queuePrefix });
+  const queues = Object.fromEntries(
+    ALL_QUEUES.map((name) => [name, name === QueueName.Events ? events : new Queue(name, { connection: redisConnection(env.config.redisUrl), prefix: env.config.queuePrefix })]),
+  ) as QueueSet;
   try {
     const source = path.join(env.dataDir, 'passed-source.jsonl');
     const writer = await JsonLinesWriter.open(source);
@@ -42,7 +45,8 @@ export async function run(): Promise<BenchResult> {
     await createFloorTables(env);
 
     const relay = new OutboxRelay(env.database.db, new OutboxRepository(), events, 24);
-    const service = new PublishBatchService(env.database.db, env.ledger, new RecordRepository(), relay, env.dataDir);
+    const producer = new JobProducer(queues, env.config);
+    const service = new PublishBatchService(env.database.db, env.ledger, new RecordRepository(), relay, producer, env.dataDir);
     const floorMs: number[] = [];
     const floorWithFileMs: number[] = [];
     const publishMs: number[] = [];
@@ -112,7 +116,7 @@ export async function run(): Promise<BenchResult> {
       },
     };
   } finally {
-    await events.close();
+    await Promise.all(Object.values(queues).map((q) => q.close()));
     await env.cleanup();
   }
 }

@@ -67,6 +67,8 @@ export const envSchema = z.object({
   /** Backpressure: how long a held pull waits before trying again, and at most in all. */
   BACKPRESSURE_DELAY_MS: int(60_000, 1),
   BACKPRESSURE_MAX_WAIT_MS: int(3_600_000, 1),
+  /** Downstream lag is re-checked sooner, and a published batch wakes the held pull at once. */
+  BACKPRESSURE_LAG_DELAY_MS: int(1_000, 1),
   /** The ingester does not pull while this many of a run's batches wait downstream (0: no limit). */
   MAX_PENDING_BATCHES: int(8),
   /** Failure breaker: pause pulling when this share of a run's batches failed (0: off). */
@@ -96,6 +98,7 @@ export interface StageConfig {
 
 export interface BackpressurePolicy {
   delayMs: number;
+  lagDelayMs: number;
   maxWaitMs: number;
   maxPendingBatches: number;
   breakerFailureRatio: number;
@@ -168,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     hooks: { memoryCeilingBytes: parseMemory(e.HOOK_MEMORY_CEILING)!, oomRetries: e.HOOK_OOM_RETRIES },
     backpressure: {
       delayMs: e.BACKPRESSURE_DELAY_MS,
+      lagDelayMs: e.BACKPRESSURE_LAG_DELAY_MS,
       maxWaitMs: e.BACKPRESSURE_MAX_WAIT_MS,
       maxPendingBatches: e.MAX_PENDING_BATCHES,
       breakerFailureRatio: e.BREAKER_FAILURE_RATIO,

@@ -140,6 +140,15 @@ export class BatchRepository {
     return row?.total ?? 0;
   }
 
+  /** The highest batch index the ledger knows for the run, or -1. */
+  async lastIndex(db: Executor, runId: string): Promise<number> {
+    const [row] = await db
+      .select({ last: sql<number>`coalesce(max(${ingestBatches.batchIndex}), -1)::int` })
+      .from(ingestBatches)
+      .where(eq(ingestBatches.runId, runId));
+    return row?.last ?? -1;
+  }
+
   listForRun(db: Executor, runId: string): Promise<IngestBatchRow[]> {
     return db.select().from(ingestBatches).where(eq(ingestBatches.runId, runId)).orderBy(asc(ingestBatches.batchIndex));
   }

@@ -1,6 +1,7 @@
 import { type FailureRecord, Stage } from '#osa/domain';
 import type { LedgerResult, RunLedger } from '#osa/persistence';
 import { batchJobPayloadSchema } from '#osa/queues';
+import type { JobProducer } from '../jobs/job-producer.js';
 import type { OutboxRelay } from '../outbox/outbox-relay.js';
 
 /**
@@ -13,6 +14,7 @@ export class ExhaustionService {
   constructor(
     private readonly ledger: RunLedger,
     private readonly relay: OutboxRelay,
+    private readonly producer: JobProducer,
   ) {}
 
   async accountFinalFailure(stage: Stage, data: unknown, failure: FailureRecord): Promise<LedgerResult | undefined> {
@@ -27,6 +29,10 @@ export class ExhaustionService {
         ? await this.ledger.failIngestion(runId, batchIndex, failure)
         : await this.ledger.failBatch(runId, batchIndex, stage, failure);
     await this.relay.flush();
+    // A failed batch no longer waits downstream: a pull held for lag may go on.
+    if (result.applied && !result.completed && stage !== Stage.Ingester) {
+      await this.producer.wakeDeferredPull(runId, (await this.ledger.batches.lastIndex(this.ledger.db, runId)) + 1);
+    }
     return result;
   }
 }

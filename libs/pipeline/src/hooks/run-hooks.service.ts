@@ -7,7 +7,6 @@ import { BatchLayout, readJsonLines } from '#osa/storage';
 import type { StageJob } from '../ingester/ingest-batch.service.js';
 import type { JobProducer } from '../jobs/job-producer.js';
 import { loadStageBatch } from '../jobs/load-stage-batch.js';
-import type { OutboxRelay } from '../outbox/outbox-relay.js';
 import { INVALID_OUTPUT_KINDS } from './absorb-hook-output.js';
 import type { HookCheckpoint } from './hook-checkpoint.js';
 import { HookExecutor, type OomPolicy, type RecordRef } from './hook-executor.js';
@@ -26,7 +25,6 @@ export class RunHooksService {
     private readonly ledger: RunLedger,
     private readonly runner: ContainerRunner,
     private readonly producer: JobProducer,
-    private readonly relay: OutboxRelay,
     private readonly dataDir: string,
     private readonly oomPolicy: OomPolicy,
   ) {}
@@ -92,7 +90,6 @@ export class RunHooksService {
     );
     if (recorded.runTerminal) return { outcome: 'run-ended' };
     if (recorded.batch?.state === BatchState.Hooked || recorded.applied) await this.producer.hooksCompleted(runId, batchIndex);
-    await this.relay.flush();
     return { outcome: recorded.applied ? 'hooked' : 'already-hooked' };
   }
 }

@@ -66,10 +66,11 @@ export class IngestBatchService {
 
     const ingester = run.convention.ingester;
     if (!ingester) throw new PermanentError(`convention "${run.conventionId}" has no ingester`, ErrorKind.InvalidConvention);
-    const sourcedBefore = batchIndex === 0 ? 0 : await this.ledger.batches.recordsBefore(this.db, runId, batchIndex);
+    // Only a limited run needs to know how much its earlier batches took.
+    const sourcedBefore = batchIndex === 0 || run.recordLimit === null ? 0 : await this.ledger.batches.recordsBefore(this.db, runId, batchIndex);
     const remaining = run.recordLimit === null ? run.batchSize : Math.min(run.batchSize, run.recordLimit - sourcedBefore);
     const session = batchIndex === 0 ? undefined : await this.previousSession(runId, batchIndex);
-    await this.ledger.runs.markRunning(this.db, runId);
+    if (run.status === 'pending') await this.ledger.runs.markRunning(this.db, runId);
 
     const dirs = BatchLayout.ingesterDirs(runId, batchIndex, job.attempt);
     const abs = (rel: string) => path.join(this.dataDir, rel);
@@ -119,7 +120,8 @@ export class IngestBatchService {
       },
       normalized.issues,
     );
-    await this.relay.flush();
+    // Only a completion writes an event here; the periodic relay is the safety net.
+    if (result.completed) await this.relay.flush();
     if (result.runTerminal || !result.batch) return { outcome: 'run-ended' };
     await this.continueAfter(result.batch);
     return { outcome: result.applied ? 'sourced' : 'already-sourced', batch: result.batch };
@@ -143,11 +145,14 @@ export class IngestBatchService {
       await this.relay.flush();
       return { outcome: 'backpressure-exhausted', hold };
     }
-    await this.ledger.runs.recordDeferral(this.db, payload.runId, `${hold.signal}: ${hold.message}`, this.policy.delayMs);
+    // Downstream lag clears as soon as a batch is published (which also wakes the pull); the
+    // cluster's own pressure is worth a longer wait.
+    const delayMs = hold.signal === 'downstream_lag' ? this.policy.lagDelayMs : this.policy.delayMs;
+    await this.ledger.runs.recordDeferral(this.db, payload.runId, `${hold.signal}: ${hold.message}`, delayMs);
     return {
       outcome: 'deferred',
       hold,
-      delayMs: this.policy.delayMs,
+      delayMs,
       data: { ...payload, waitingSince, deferrals: (payload.deferrals ?? 0) + 1 },
       runShortId: payload.runId.slice(0, 8),
     };

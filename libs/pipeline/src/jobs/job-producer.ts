@@ -22,6 +22,15 @@ export class JobProducer {
     );
   }
 
+  /**
+   * Wakes a pull that backpressure parked (a delayed next-batch job), because a batch left the
+   * downstream stages. A pull that is not delayed is left alone.
+   */
+  async wakeDeferredPull(runId: string, nextBatchIndex: number): Promise<void> {
+    const job = await this.queues[QueueName.NextBatch].getJob(JobId.nextBatch(runId, nextBatchIndex));
+    if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+  }
+
   async batchReady(runId: string, batchIndex: number): Promise<void> {
     await this.queues[QueueName.BatchReady].add(
       JobName.BatchReady,

@@ -81,16 +81,21 @@ export class PipelineCoreModule {
         },
         {
           provide: RunHooksService,
-          useFactory: (h: DatabaseHandle, l: RunLedger, run: ContainerRunner, p: JobProducer, r: OutboxRelay) =>
-            new RunHooksService(db(h), l, run, p, r, config.dataDir, { memoryCeilingBytes: config.hooks.memoryCeilingBytes, retries: config.hooks.oomRetries }),
-          inject: [DATABASE, RunLedger, CONTAINER_RUNNER, JobProducer, OutboxRelay],
+          useFactory: (h: DatabaseHandle, l: RunLedger, run: ContainerRunner, p: JobProducer) =>
+            new RunHooksService(db(h), l, run, p, config.dataDir, { memoryCeilingBytes: config.hooks.memoryCeilingBytes, retries: config.hooks.oomRetries }),
+          inject: [DATABASE, RunLedger, CONTAINER_RUNNER, JobProducer],
         },
         {
           provide: PublishBatchService,
-          useFactory: (h: DatabaseHandle, l: RunLedger, rec: RecordRepository, r: OutboxRelay) => new PublishBatchService(db(h), l, rec, r, config.dataDir),
-          inject: [DATABASE, RunLedger, RecordRepository, OutboxRelay],
+          useFactory: (h: DatabaseHandle, l: RunLedger, rec: RecordRepository, r: OutboxRelay, p: JobProducer) =>
+            new PublishBatchService(db(h), l, rec, r, p, config.dataDir),
+          inject: [DATABASE, RunLedger, RecordRepository, OutboxRelay, JobProducer],
         },
-        { provide: ExhaustionService, useFactory: (l: RunLedger, r: OutboxRelay) => new ExhaustionService(l, r), inject: [RunLedger, OutboxRelay] },
+        {
+          provide: ExhaustionService,
+          useFactory: (l: RunLedger, r: OutboxRelay, p: JobProducer) => new ExhaustionService(l, r, p),
+          inject: [RunLedger, OutboxRelay, JobProducer],
+        },
         {
           provide: ReconcilerService,
           useFactory: (h: DatabaseHandle, l: RunLedger, p: JobProducer, e: ExhaustionService, r: OutboxRelay) => new ReconcilerService(db(h), l, p, e, r),

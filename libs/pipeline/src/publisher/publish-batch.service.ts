@@ -1,9 +1,11 @@
 import path from 'node:path';
-import { BatchState, ErrorKind, PermanentError } from '#osa/domain';
+import { BatchState } from '#osa/domain';
 import type { Database, Executor, RecordRepository, RunLedger } from '#osa/persistence';
-import { batchJobPayloadSchema, parsePayload, QueueName } from '#osa/queues';
+import { QueueName } from '#osa/queues';
 import { BatchLayout, readJsonLines } from '#osa/storage';
 import type { StageJob } from '../ingester/ingest-batch.service.js';
+import type { JobProducer } from '../jobs/job-producer.js';
+import { loadStageBatch } from '../jobs/load-stage-batch.js';
 import type { OutboxRelay } from '../outbox/outbox-relay.js';
 
 export type PublishOutcome =
@@ -28,15 +30,13 @@ export class PublishBatchService {
     private readonly ledger: RunLedger,
     private readonly records: RecordRepository,
     private readonly relay: OutboxRelay,
+    private readonly producer: JobProducer,
     private readonly dataDir: string,
   ) {}
 
   async publish(job: StageJob): Promise<PublishOutcome> {
-    const { runId, batchIndex } = parsePayload(batchJobPayloadSchema, job.data, QueueName.HooksCompleted);
-    const run = await this.ledger.runs.find(this.db, runId);
-    if (!run) throw new PermanentError(`run ${runId} does not exist`, ErrorKind.InvalidPayload);
-    const batch = await this.ledger.batches.find(this.db, runId, batchIndex);
-    if (!batch) throw new PermanentError(`batch ${batchIndex} of run ${runId} was never sourced`, ErrorKind.InvalidPayload);
+    const { run, batch } = await loadStageBatch(this.db, this.ledger, QueueName.HooksCompleted, job.data);
+    const { runId, batchIndex } = batch;
     if (batch.state === BatchState.Published) return { outcome: 'already-published' };
     if (batch.state !== BatchState.Hooked) return { outcome: 'batch-ended' };
 
@@ -46,6 +46,7 @@ export class PublishBatchService {
     await this.relay.flush();
     if (result.runTerminal) return { outcome: 'run-ended' };
     if (!result.applied) return { outcome: 'already-published' };
+    if (!result.completed) await this.producer.wakeDeferredPull(runId, (await this.ledger.batches.lastIndex(this.db, runId)) + 1);
     return { outcome: 'published', published: result.batch?.publishedCount ?? 0, completedRun: result.completed };
   }
 
