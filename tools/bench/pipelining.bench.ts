@@ -39,7 +39,7 @@ async function measure(scenario: Scenario) {
   // Backpressure stays on (MAX_PENDING_BATCHES default 8), but a held pull retries after 0.5 s
   // instead of the production 60 s, so one hiccup does not dominate a 10 s measurement; the
   // number of deferrals is reported.
-  const env = await benchEnvironment(`pipelining_${scenario.name.replace('-', '_')}`, { HOOK_CONCURRENCY: String(scenario.hookConcurrency), BACKPRESSURE_DELAY_MS: '500' });
+  const env = await benchEnvironment(`pipelining_${scenario.name.replace('-', '_')}`, { HOOK_CONCURRENCY: String(scenario.hookConcurrency) });
   const runner = new InProcessRunner(env.dataDir, { recordsPerBatch: 10, totalRecords: BATCHES * 10, ingesterMs: scenario.ingesterMs, hookMs: scenario.hookMs });
   const stages = await InProcessStages.start(env, runner);
   try {

@@ -15,7 +15,7 @@ export async function run(): Promise<BenchResult> {
   // A held pull (downstream_lag) retries after 0.5 s instead of the production 60 s: with the
   // default a single hold early in the run stalls it for a minute and the first window measures
   // that stall, not how the pipeline scales (docs/benchmarks.md reports both).
-  const env = await benchEnvironment('scale', { BACKPRESSURE_DELAY_MS: process.env.BENCH_SCALE_BACKPRESSURE_DELAY_MS ?? '500' });
+  const env = await benchEnvironment('scale', {});
   const stages = await InProcessStages.start(env, new InProcessRunner(env.dataDir, { recordsPerBatch: RECORDS_PER_BATCH, totalRecords: BATCHES * RECORDS_PER_BATCH }));
   try {
     await stages.applyConvention(inProcessConvention('bench-scale', 1));
