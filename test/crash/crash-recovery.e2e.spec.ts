@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Queue } from 'bullmq';
 import { QueueName, redisConnection } from '#osa/queues';
 import { waitFor } from '#osa/testing';
@@ -96,6 +98,31 @@ describe('crash recovery with real processes', () => {
     expect(['hooked', 'published']).toContain(batch1?.state);
     harness.startService('hook-runner');
     await expectExactlyOnce(runId);
+    await Promise.all((['ingester-runner', 'hook-runner', 'publisher'] as const).map((s) => harness.kill(s)));
+  }, 120_000);
+
+  it('resumes a hook from its checkpoint after the hook-runner is killed in the middle of an OOM retry', async () => {
+    const log = path.join(harness.markerDir, 'checkpoint-hog.log');
+    const lines = async () => (await readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+    await harness.applyConvention({
+      id: 'crash-hook-checkpoint',
+      ingester: { command: ['node', fixture('counting-ingester.mjs')], config: { total: 10, page_size: 10, size_mb_by_index: { 3: 150, 9: 200 } } },
+      hooks: [
+        { name: 'hog', command: ['node', fixture('size-hog.mjs')], config: { log_file: log, per_record_ms: 300 }, limits: { memory: '128m', timeout_seconds: 60 } },
+      ],
+    });
+    harness.startAll();
+    const runId = await harness.start('crash-hook-checkpoint');
+    // 128m: records 0, 1, 2 finish, then 3 is killed for memory and the three are checkpointed;
+    // the 256m retry has finished two more when the hook-runner is killed.
+    await waitFor('the OOM retry to be under way', async () => (await lines()).length >= 5);
+    await harness.kill('hook-runner', 'SIGKILL');
+    harness.startService('hook-runner');
+    const run = await harness.waitForRun(runId);
+    expect(run).toMatchObject({ status: 'completed', publishedCount: 10, batchesFailed: 0 });
+    const processed = await lines();
+    for (const id of ['rec-000000', 'rec-000001', 'rec-000002']) expect(processed.filter((l) => l === id)).toHaveLength(1);
+    expect(new Set(processed).size).toBe(10);
     await Promise.all((['ingester-runner', 'hook-runner', 'publisher'] as const).map((s) => harness.kill(s)));
   }, 120_000);
 
