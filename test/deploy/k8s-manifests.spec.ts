@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { V1Container, V1Deployment, V1EnvVar, V1NetworkPolicy, V1PodSpec, V1Role, V1RoleBinding, V1Service } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { envSchema } from '#osa/config';
-import { buildJob, kubernetesRunnerEnvSchema, parseKubernetesRunnerConfig } from '#osa/runners';
+import { buildJob, kubernetesRunnerEnvSchema, parseKubernetesRunnerConfig } from '#osa/runners-kubernetes';
 import { schemaErrors } from './k8s-schema.js';
 import { containersOf, type K8sObject, renderKustomization } from './kustomize.js';
 

@@ -1,20 +1,13 @@
 import type { AppConfig } from '#osa/config';
-import {
-  type ContainerRunner,
-  createKubernetesApis,
-  KubernetesJobRunner,
-  kubeConfigForServer,
-  kubeConfigFromEnv,
-  LocalProcessRunner,
-  parseKubernetesRunnerConfig,
-} from '#osa/runners';
+import { type ContainerRunner, LocalProcessRunner } from '#osa/runners';
 
 /**
- * The runner the configuration names. For Kubernetes, credentials come from KUBECONFIG or the
- * in-cluster service account, or from `K8S_API_SERVER` (an explicit API server URL, e.g. the
- * test simulator); the data volume is mounted at DATA_DIR unless K8S_DATA_MOUNT_PATH says otherwise.
+ * The runner the configuration names. The Kubernetes runner is loaded only when asked for (its
+ * client costs ~80 MB). Its credentials come from KUBECONFIG or the in-cluster service account,
+ * or from `K8S_API_SERVER` (an explicit API server URL, e.g. the test simulator); the data volume
+ * is mounted at DATA_DIR unless K8S_DATA_MOUNT_PATH says otherwise.
  */
-export function createRunner(config: AppConfig): ContainerRunner {
+export async function createRunner(config: AppConfig): Promise<ContainerRunner> {
   if (config.runner === 'local') {
     return new LocalProcessRunner({
       dataDir: config.dataDir,
@@ -23,8 +16,9 @@ export function createRunner(config: AppConfig): ContainerRunner {
       sampleIntervalMs: config.local.sampleIntervalMs,
     });
   }
+  const k8s = await import('#osa/runners-kubernetes');
   const env: Record<string, string | undefined> = { K8S_DATA_MOUNT_PATH: config.dataDir, ...config.env };
   const server = env.K8S_API_SERVER;
-  const kubeConfig = server ? kubeConfigForServer(server) : kubeConfigFromEnv(env);
-  return new KubernetesJobRunner(parseKubernetesRunnerConfig(env), createKubernetesApis(kubeConfig));
+  const kubeConfig = server ? k8s.kubeConfigForServer(server) : k8s.kubeConfigFromEnv(env);
+  return new k8s.KubernetesJobRunner(k8s.parseKubernetesRunnerConfig(env), k8s.createKubernetesApis(kubeConfig));
 }

@@ -1,4 +1,4 @@
-import { parseMemoryQuantity } from '#osa/runners';
+import { parseMemoryQuantity } from '#osa/runners-kubernetes';
 import { type Obj, SimApiError } from './k8s-objects.js';
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

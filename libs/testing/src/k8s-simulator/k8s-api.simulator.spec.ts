@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApiException, BatchV1Api, CoreV1Api, type V1Job } from '@kubernetes/client-node';
-import { createKubernetesApis, kubeConfigForServer } from '#osa/runners';
+import { createKubernetesApis, kubeConfigForServer } from '#osa/runners-kubernetes';
 import { waitFor } from '../wait-for.js';
 import { K8sApiSimulator } from './k8s-api.simulator.js';
 

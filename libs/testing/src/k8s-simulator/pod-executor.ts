@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseMemoryQuantity, type SupervisedExit, superviseProcess } from '#osa/runners';
+import { type SupervisedExit, superviseProcess } from '#osa/runners';
+import { parseMemoryQuantity } from '#osa/runners-kubernetes';
 import type { Obj } from './k8s-objects.js';
 
 export interface ExecuteOptions {
