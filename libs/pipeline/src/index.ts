@@ -1,5 +1,6 @@
 export * from './accounting/exhaustion.service.js';
 export * from './hooks/absorb-hook-output.js';
+export * from './hooks/batch-records.js';
 export * from './hooks/hook-checkpoint.js';
 export * from './hooks/hook-executor.js';
 export * from './hooks/merge-passed-records.js';

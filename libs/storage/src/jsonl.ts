@@ -70,6 +70,13 @@ export class JsonLinesWriter {
     return new JsonLinesWriter(file);
   }
 
+  /** Writes a line that is already JSON, as it is. */
+  async writeLine(json: string): Promise<void> {
+    this.count++;
+    this.bytes += Buffer.byteLength(json) + 1;
+    if (!this.stream.write(`${json}\n`)) await once(this.stream, 'drain');
+  }
+
   /** Writes one line; returns where it sits in the file, for reading it back with readLineAt(). */
   async write(value: unknown): Promise<{ offset: number; byteLength: number }> {
     const line = `${JSON.stringify(value)}\n`;

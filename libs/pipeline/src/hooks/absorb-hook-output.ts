@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { formatIssues, hookErrorLineSchema, hookFeatureLineSchema, hookRejectionLineSchema } from '#osa/domain';
 import type { RecordIssue } from '#osa/persistence';
 import { readJsonLines } from '#osa/storage';
+import type { BatchRecords } from './batch-records.js';
 import type { CheckpointPart, OutcomeLine } from './hook-checkpoint.js';
 
 const OUTPUTS = [
@@ -23,9 +24,9 @@ export const INVALID_OUTPUT_KINDS = new Set(['invalid_output', 'unknown_id', 'du
  */
 export async function absorbHookOutput(args: {
   outDir: string;
-  /** Ids this sub-run was given. */
-  expected: ReadonlySet<string>;
-  batchIds: ReadonlySet<string>;
+  /** Whether an id is one of the records this sub-run was given. */
+  expected: (id: string) => boolean;
+  records: BatchRecords;
   part: CheckpointPart;
   killed: boolean;
   issue: Omit<RecordIssue, 'kind' | 'reason'>;
@@ -43,11 +44,11 @@ export async function absorbHookOutput(args: {
         continue;
       }
       const id = (result.value as { id: string }).id;
-      if (!args.batchIds.has(id)) {
+      if (args.records.positionOf(id) === undefined) {
         part.addIssue({ ...args.issue, lineNumber: line.lineNumber, sourceId: id, kind: 'unknown_id', reason: `${where} names id "${id}", which is not in the batch` });
         continue;
       }
-      if (!args.expected.has(id) || part.has(id)) {
+      if (!args.expected(id) || part.has(id)) {
         part.addIssue({ ...args.issue, lineNumber: line.lineNumber, sourceId: id, kind: 'duplicate_outcome', reason: `${where} gives "${id}" a second outcome; the first is kept` });
         continue;
       }

@@ -4,27 +4,18 @@ import { formatMemory, type HookSpec, OOMError, parseMemory, TransientError, Err
 import type { ContainerRunner } from '#osa/runners';
 import { BatchLayout, JsonLinesWriter, LineReader } from '#osa/storage';
 import { absorbHookOutput } from './absorb-hook-output.js';
+import type { BatchRecords } from './batch-records.js';
 import { HookCheckpoint } from './hook-checkpoint.js';
-
-/** A record of the batch as hooks see it: where its line is in the hook input, and its size hint. */
-export interface RecordRef {
-  id: string;
-  offset: number;
-  byteLength: number;
-  sizeHintMb: number;
-}
 
 export interface HookExecution {
   runId: string;
   batchIndex: number;
   attempt: number;
   hook: HookSpec;
-  /** Absolute path of the batch's hook input. */
-  hookInput: string;
   /** Files directory relative to DATA_DIR (read-only for hooks). */
   filesDir: string;
-  records: readonly RecordRef[];
-  batchIds: ReadonlySet<string>;
+  /** The batch, read from its hook input. */
+  records: BatchRecords;
   signal?: AbortSignal;
 }
 
@@ -52,17 +43,17 @@ export class HookExecutor {
 
   async execute(job: HookExecution): Promise<HookCheckpoint> {
     const checkpointDir = path.join(this.dataDir, BatchLayout.batch(job.runId, job.batchIndex), 'hooks', 'checkpoint', job.hook.name);
-    const checkpoint = await HookCheckpoint.load(checkpointDir);
+    const checkpoint = await HookCheckpoint.load(checkpointDir, job.records);
     try {
-      let pending = job.records.filter((r) => !checkpoint.has(r.id));
+      let pending = positions(job.records.size).filter((p) => !checkpoint.hasPosition(p));
       let memory = parseMemory(job.hook.limits.memory)!;
       for (let retry = 0; pending.length > 0; retry++) {
         try {
-          await this.runSubset(job, checkpoint, pending, memory, retry === 0 && pending.length === job.records.length);
+          await this.runSubset(job, checkpoint, pending, memory, retry === 0 && pending.length === job.records.size);
           return checkpoint;
         } catch (err) {
           if (!(err instanceof OOMError)) throw err;
-          pending = pending.filter((r) => !checkpoint.has(r.id));
+          pending = pending.filter((p) => !checkpoint.hasPosition(p));
           const doubled = memory * 2;
           if (retry < this.policy.retries && doubled <= this.policy.memoryCeilingBytes) {
             memory = doubled;
@@ -79,15 +70,15 @@ export class HookExecutor {
   }
 
   /** Runs halves of what an OOM left, at the same limit, down to single records. */
-  private async bisect(job: HookExecution, checkpoint: HookCheckpoint, records: readonly RecordRef[], memory: number): Promise<void> {
-    const remaining = records.filter((r) => !checkpoint.has(r.id));
+  private async bisect(job: HookExecution, checkpoint: HookCheckpoint, records: readonly number[], memory: number): Promise<void> {
+    const remaining = records.filter((p) => !checkpoint.hasPosition(p));
     if (remaining.length === 0) return;
     if (remaining.length === 1) {
       try {
         await this.runSubset(job, checkpoint, remaining, memory, false);
       } catch (err) {
         if (!(err instanceof OOMError)) throw err;
-        if (!checkpoint.has(remaining[0]!.id)) await this.errorAlone(job, checkpoint, remaining[0]!, memory);
+        if (!checkpoint.hasPosition(remaining[0]!)) await this.errorAlone(job, checkpoint, remaining[0]!, memory);
       }
       return;
     }
@@ -106,14 +97,14 @@ export class HookExecutor {
     }
   }
 
-  private async runSubset(job: HookExecution, checkpoint: HookCheckpoint, subset: readonly RecordRef[], memory: number, wholeBatch: boolean): Promise<void> {
+  private async runSubset(job: HookExecution, checkpoint: HookCheckpoint, subset: readonly number[], memory: number, wholeBatch: boolean): Promise<void> {
     const step = this.step++;
     const root = path.join(BatchLayout.hooksAttempt(job.runId, job.batchIndex, job.attempt), job.hook.name, `s${step}`);
     const dirs = { in: path.join(root, 'in'), out: path.join(root, 'out'), files: job.filesDir };
     const inDir = path.join(this.dataDir, dirs.in);
     await mkdir(inDir, { recursive: true });
-    if (wholeBatch) await link(job.hookInput, path.join(inDir, 'records.jsonl'));
-    else await this.writeSubset(job.hookInput, path.join(inDir, 'records.jsonl'), subset);
+    if (wholeBatch) await link(job.records.hookInput, path.join(inDir, 'records.jsonl'));
+    else await this.writeSubset(job.records, path.join(inDir, 'records.jsonl'), subset);
     if (job.hook.config) await writeFile(path.join(inDir, 'config.json'), JSON.stringify(job.hook.config));
 
     let failure: unknown;
@@ -142,8 +133,8 @@ export class HookExecutor {
       const part = await checkpoint.openPart(`a${job.attempt}-s${step}`);
       await absorbHookOutput({
         outDir: path.join(this.dataDir, dirs.out),
-        expected: new Set(subset.map((r) => r.id)),
-        batchIds: job.batchIds,
+        expected: wholeBatch ? () => true : membership(job.records, subset),
+        records: job.records,
         part,
         killed,
         issue: { runId: job.runId, batchIndex: job.batchIndex, stage: 'hooks', hook: job.hook.name },
@@ -154,18 +145,33 @@ export class HookExecutor {
   }
 
   /** Smallest first, so the records that fit finish before a large one exhausts the memory. */
-  private async writeSubset(hookInput: string, file: string, subset: readonly RecordRef[]): Promise<void> {
-    const sorted = [...subset].sort((a, b) => a.sizeHintMb - b.sizeHintMb);
+  private async writeSubset(records: BatchRecords, file: string, subset: readonly number[]): Promise<void> {
+    const sorted = [...subset].sort((a, b) => records.sizeHintMb(a) - records.sizeHintMb(b));
     const writer = await JsonLinesWriter.open(file);
-    for (const record of sorted) await writer.write(JSON.parse(await this.reader.read(hookInput, record.offset, record.byteLength)));
+    for (const p of sorted) await writer.writeLine(await this.reader.read(records.hookInput, records.offset(p), records.byteLength(p)));
     await writer.close();
   }
 
-  private async errorAlone(job: HookExecution, checkpoint: HookCheckpoint, record: RecordRef, memory: number): Promise<void> {
+  private async errorAlone(job: HookExecution, checkpoint: HookCheckpoint, position: number, memory: number): Promise<void> {
+    const id = job.records.ids[position]!;
     const part = await checkpoint.openPart(`a${job.attempt}-oom-${this.step++}`);
     const error = `OOM at ${formatMemory(memory)}, alone`;
-    await part.add({ id: record.id, outcome: 'errored', error, retryable: false });
-    part.addIssue({ runId: job.runId, batchIndex: job.batchIndex, stage: 'hooks', hook: job.hook.name, sourceId: record.id, kind: 'errored', reason: error });
+    await part.add({ id, outcome: 'errored', error, retryable: false });
+    part.addIssue({ runId: job.runId, batchIndex: job.batchIndex, stage: 'hooks', hook: job.hook.name, sourceId: id, kind: 'errored', reason: error });
     await part.commit();
   }
+}
+
+function positions(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/** Whether an id is one of the subset's records, without a set of strings. */
+function membership(records: BatchRecords, subset: readonly number[]): (id: string) => boolean {
+  const member = new Uint8Array(records.size);
+  for (const p of subset) member[p] = 1;
+  return (id) => {
+    const p = records.positionOf(id);
+    return p !== undefined && member[p] === 1;
+  };
 }

@@ -25,7 +25,7 @@ export async function mergePassedRecords(
   try {
     for await (const line of readJsonLines(batchFile)) {
       const record = JSON.parse(line.text) as { id: string; metadata: unknown; files: unknown };
-      const entries = hooks.map((h) => h.checkpoint.entries.get(record.id));
+      const entries = hooks.map((h) => h.checkpoint.get(record.id));
       if (entries.some((e) => e?.outcome === 'rejected')) {
         result.rejected++;
         continue;

@@ -3,13 +3,14 @@ import { BatchState, emptyHookCounts, type HookCounts } from '#osa/domain';
 import type { Database, RecordIssue, RunLedger } from '#osa/persistence';
 import { QueueName } from '#osa/queues';
 import type { ContainerRunner } from '#osa/runners';
-import { BatchLayout, readJsonLines } from '#osa/storage';
+import { BatchLayout } from '#osa/storage';
 import type { StageJob } from '../ingester/ingest-batch.service.js';
 import type { JobProducer } from '../jobs/job-producer.js';
 import { loadStageBatch } from '../jobs/load-stage-batch.js';
 import { INVALID_OUTPUT_KINDS } from './absorb-hook-output.js';
 import type { HookCheckpoint } from './hook-checkpoint.js';
-import { HookExecutor, type OomPolicy, type RecordRef } from './hook-executor.js';
+import { BatchRecords } from './batch-records.js';
+import { HookExecutor, type OomPolicy } from './hook-executor.js';
 import { mergePassedRecords } from './merge-passed-records.js';
 
 export type HooksOutcome = { outcome: 'hooked' | 'already-hooked' | 'batch-ended' | 'run-ended' };
@@ -40,13 +41,7 @@ export class RunHooksService {
 
     const abs = (rel: string) => path.join(this.dataDir, rel);
     const ingesterAttempt = batch.ingesterAttempt!;
-    const hookInput = abs(BatchLayout.hookInputFile(runId, batchIndex, ingesterAttempt));
-    const records: RecordRef[] = [];
-    for await (const line of readJsonLines(hookInput)) {
-      const { id, size_hint_mb } = JSON.parse(line.text) as { id: string; size_hint_mb: number };
-      records.push({ id, offset: line.offset, byteLength: line.byteLength, sizeHintMb: size_hint_mb });
-    }
-    const batchIds = new Set(records.map((r) => r.id));
+    const records = await BatchRecords.read(abs(BatchLayout.hookInputFile(runId, batchIndex, ingesterAttempt)));
 
     const results: Array<{ name: string; checkpoint: HookCheckpoint }> = [];
     for (const hook of run.convention.hooks) {
@@ -56,10 +51,8 @@ export class RunHooksService {
         batchIndex,
         attempt: job.attempt,
         hook,
-        hookInput,
         filesDir: BatchLayout.ingesterDirs(runId, batchIndex, ingesterAttempt).files,
         records,
-        batchIds,
         signal: job.signal,
       });
       results.push({ name: hook.name, checkpoint });
@@ -74,13 +67,13 @@ export class RunHooksService {
     const issues: RecordIssue[] = [];
     for (const { name, checkpoint } of results) {
       const counts = emptyHookCounts();
-      for (const entry of checkpoint.entries.values()) counts[entry.outcome]++;
+      Object.assign(counts, checkpoint.counts());
       for (const issue of checkpoint.issues) if (INVALID_OUTPUT_KINDS.has(issue.kind)) counts.invalid++;
       issues.push(...checkpoint.issues);
-      for (const record of records) {
-        if (checkpoint.has(record.id)) continue;
+      for (let p = 0; p < records.size; p++) {
+        if (checkpoint.hasPosition(p)) continue;
         counts.missing++;
-        issues.push({ runId, batchIndex, stage: 'hooks', hook: name, sourceId: record.id, kind: 'missing', reason: `hook "${name}" wrote no outcome for this record (missing output)` });
+        issues.push({ runId, batchIndex, stage: 'hooks', hook: name, sourceId: records.ids[p], kind: 'missing', reason: `hook "${name}" wrote no outcome for this record (missing output)` });
       }
       hookCounts[name] = counts;
     }
