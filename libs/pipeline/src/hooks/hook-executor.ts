@@ -153,7 +153,7 @@ export class HookExecutor {
   }
 
   private async errorAlone(job: HookExecution, checkpoint: HookCheckpoint, position: number, memory: number): Promise<void> {
-    const id = job.records.ids[position]!;
+    const id = job.records.idAt(position);
     const part = await checkpoint.openPart(`a${job.attempt}-oom-${this.step++}`);
     const error = `OOM at ${formatMemory(memory)}, alone`;
     await part.add({ id, outcome: 'errored', error, retryable: false });

@@ -73,7 +73,7 @@ export class RunHooksService {
       for (let p = 0; p < records.size; p++) {
         if (checkpoint.hasPosition(p)) continue;
         counts.missing++;
-        issues.push({ runId, batchIndex, stage: 'hooks', hook: name, sourceId: records.ids[p], kind: 'missing', reason: `hook "${name}" wrote no outcome for this record (missing output)` });
+        issues.push({ runId, batchIndex, stage: 'hooks', hook: name, sourceId: records.idAt(p), kind: 'missing', reason: `hook "${name}" wrote no outcome for this record (missing output)` });
       }
       hookCounts[name] = counts;
     }
