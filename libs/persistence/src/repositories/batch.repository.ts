@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { BatchState, type FailureRecord, type HookCounts } from '#osa/domain';
 import type { Executor } from '../database/database.js';
-import { type IngestBatchRow, ingestBatches } from '../schema/tables.js';
+import { type IngestBatchRow, ingestBatches, type IngestRunRow, ingestRuns } from '../schema/tables.js';
 
 export interface SourcedBatch {
   runId: string;
@@ -32,6 +32,16 @@ export class BatchRepository {
       .from(ingestBatches)
       .where(and(eq(ingestBatches.runId, runId), eq(ingestBatches.batchIndex, batchIndex)))
       .then((rows) => rows[0]);
+  }
+
+  /** The run and, when the ledger has it, the batch: one round trip for the start of every stage step. */
+  async findWithRun(db: Executor, runId: string, batchIndex: number): Promise<{ run: IngestRunRow; batch: IngestBatchRow | undefined } | undefined> {
+    const [row] = await db
+      .select({ run: ingestRuns, batch: ingestBatches })
+      .from(ingestRuns)
+      .leftJoin(ingestBatches, and(eq(ingestBatches.runId, ingestRuns.id), eq(ingestBatches.batchIndex, batchIndex)))
+      .where(eq(ingestRuns.id, runId));
+    return row ? { run: row.run, batch: row.batch ?? undefined } : undefined;
   }
 
   /** Inserts the batch as sourced (or empty); undefined when a previous attempt already did. */

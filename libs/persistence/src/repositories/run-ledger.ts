@@ -55,10 +55,11 @@ export class RunLedger {
     return this.guarded(batch.runId, async (tx) => {
       const moved = await this.batches.markHooked(tx, batch);
       if (!moved) return this.notApplied(tx, batch.runId, batch.batchIndex);
-      const run = await this.runs.applyDeltaOrRollback(tx, batch.runId, {
-        rejectedCount: batch.rejectedCount,
-        erroredCount: batch.erroredCount,
-      });
+      // A batch whose every record passed changes no run counter: one statement fewer.
+      const run =
+        batch.rejectedCount + batch.erroredCount > 0
+          ? await this.runs.applyDeltaOrRollback(tx, batch.runId, { rejectedCount: batch.rejectedCount, erroredCount: batch.erroredCount })
+          : undefined;
       await this.issues.insertMany(tx, issues);
       return { applied: true, runTerminal: false, completed: false, run, batch: moved };
     });

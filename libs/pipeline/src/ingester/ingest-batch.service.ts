@@ -49,11 +49,11 @@ export class IngestBatchService {
   async ingest(job: StageJob): Promise<IngestOutcome> {
     const payload = this.parse(job.data);
     const { runId, batchIndex } = payload;
-    const run = await this.ledger.runs.find(this.db, runId);
-    if (!run) throw new PermanentError(`run ${runId} does not exist`, ErrorKind.InvalidPayload);
+    const found = await this.ledger.batches.findWithRun(this.db, runId, batchIndex);
+    if (!found) throw new PermanentError(`run ${runId} does not exist`, ErrorKind.InvalidPayload);
+    const { run, batch: existing } = found;
     if (run.status !== 'pending' && run.status !== 'running') return { outcome: 'run-ended' };
 
-    const existing = await this.ledger.batches.find(this.db, runId, batchIndex);
     if (existing) {
       // An earlier attempt sourced this batch and may have crashed before adding its jobs.
       await this.continueAfter(existing);

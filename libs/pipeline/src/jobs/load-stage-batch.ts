@@ -13,9 +13,9 @@ export async function loadStageBatch(
   data: unknown,
 ): Promise<{ run: IngestRunRow; batch: IngestBatchRow }> {
   const { runId, batchIndex } = parsePayload(batchJobPayloadSchema, data, queue);
-  const run = await ledger.runs.find(db, runId);
-  if (!run) throw new PermanentError(`run ${runId} does not exist`, ErrorKind.InvalidPayload);
-  const batch = await ledger.batches.find(db, runId, batchIndex);
+  const found = await ledger.batches.findWithRun(db, runId, batchIndex);
+  if (!found) throw new PermanentError(`run ${runId} does not exist`, ErrorKind.InvalidPayload);
+  const { run, batch } = found;
   if (!batch) throw new PermanentError(`batch ${batchIndex} of run ${runId} was never sourced`, ErrorKind.InvalidPayload);
   return { run, batch };
 }

@@ -46,7 +46,10 @@ export class PublishBatchService {
     await this.relay.flush();
     if (result.runTerminal) return { outcome: 'run-ended' };
     if (!result.applied) return { outcome: 'already-published' };
-    if (!result.completed) await this.producer.wakeDeferredPull(runId, (await this.ledger.batches.lastIndex(this.db, runId)) + 1);
+    // Only a pull parked for downstream lag can go on because this batch was published.
+    if (!result.completed && result.run?.waitingReason?.startsWith('downstream_lag')) {
+      await this.producer.wakeDeferredPull(runId, (await this.ledger.batches.lastIndex(this.db, runId)) + 1);
+    }
     return { outcome: 'published', published: result.batch?.publishedCount ?? 0, completedRun: result.completed };
   }
 
