@@ -92,6 +92,26 @@ describe('hooks (local runner)', () => {
     });
   });
 
+  it('stops isolating after its run budget and errors what is left, naming why', async () => {
+    const budget = await PipelineHarness.start('hooks-budget', { HOOK_MEMORY_CEILING: '256m', HOOK_OOM_RETRIES: '1', HOOK_BISECT_MAX_RUNS: '2' });
+    try {
+      await budget.applyConvention(hogConvention('budget', { 1: 900, 2: 900, 3: 900, 4: 900 }, path.join(scratch, 'budget.log')));
+      const done = await budget.waitForRun(await budget.runIdOf(await budget.startIngest({ conventionId: 'budget' })));
+      // 128m and 256m both OOM on record 1; bisection at 256m runs [1,2] (OOM), then [1] alone
+      // (OOM), and with its two runs spent errors 2, 3 and 4 without running them.
+      expect(done).toMatchObject({ status: 'completed', publishedCount: 6, erroredCount: 4 });
+      const errored = (await new RecordIssueRepository().list(budget.database.db, done.id)).filter((i) => i.kind === 'errored');
+      expect(Object.fromEntries(errored.map((i) => [i.sourceId, i.reason]))).toEqual({
+        'rec-000001': 'OOM at 256m, alone',
+        'rec-000002': 'OOM at 256m; isolation stopped after 2 runs',
+        'rec-000003': 'OOM at 256m; isolation stopped after 2 runs',
+        'rec-000004': 'OOM at 256m; isolation stopped after 2 runs',
+      });
+    } finally {
+      await budget.stop();
+    }
+  });
+
   it('publishes every valid record of a convention with no hooks', async () => {
     await harness.applyConvention({ id: 'no-hooks', ingester: { command: ['node', fixture('counting-ingester.mjs')], config: { total: 15, page_size: 10 } } });
     const done = await run('no-hooks');

@@ -63,6 +63,8 @@ export const envSchema = z.object({
     .refine((v) => parseMemory(v) !== undefined, 'must be a memory size such as "8g"')
     .default('8g'),
   HOOK_OOM_RETRIES: int(3),
+  /** Bisection runs per hook and batch before the records still without outcome are errored. */
+  HOOK_BISECT_MAX_RUNS: int(64, 1),
 
   /** Backpressure: how long a held pull waits before trying again, and at most in all. */
   BACKPRESSURE_DELAY_MS: int(60_000, 1),
@@ -116,7 +118,7 @@ export interface AppConfig {
   port?: number;
   stages: { ingester: StageConfig; hooks: StageConfig; publisher: StageConfig };
   worker: { lockDurationMs: number; stalledIntervalMs: number; maxStalledCount: number };
-  hooks: { memoryCeilingBytes: number; oomRetries: number };
+  hooks: { memoryCeilingBytes: number; oomRetries: number; maxBisectRuns: number };
   backpressure: BackpressurePolicy;
   reconcileIntervalMs: number;
   outboxRelayIntervalMs: number;
@@ -168,7 +170,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       stalledIntervalMs: e.STALLED_INTERVAL_MS,
       maxStalledCount: e.MAX_STALLED_COUNT,
     },
-    hooks: { memoryCeilingBytes: parseMemory(e.HOOK_MEMORY_CEILING)!, oomRetries: e.HOOK_OOM_RETRIES },
+    hooks: { memoryCeilingBytes: parseMemory(e.HOOK_MEMORY_CEILING)!, oomRetries: e.HOOK_OOM_RETRIES, maxBisectRuns: e.HOOK_BISECT_MAX_RUNS },
     backpressure: {
       delayMs: e.BACKPRESSURE_DELAY_MS,
       lagDelayMs: e.BACKPRESSURE_LAG_DELAY_MS,

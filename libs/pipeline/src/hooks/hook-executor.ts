@@ -22,6 +22,8 @@ export interface HookExecution {
 export interface OomPolicy {
   memoryCeilingBytes: number;
   retries: number;
+  /** Container runs bisection may spend on one hook of one batch before erroring what is left. */
+  maxBisectRuns: number;
 }
 
 /**
@@ -33,6 +35,7 @@ export interface OomPolicy {
  */
 export class HookExecutor {
   private step = 0;
+  private bisectRuns = 0;
   private readonly reader = new LineReader();
 
   constructor(
@@ -73,12 +76,18 @@ export class HookExecutor {
   private async bisect(job: HookExecution, checkpoint: HookCheckpoint, records: readonly number[], memory: number): Promise<void> {
     const remaining = records.filter((p) => !checkpoint.hasPosition(p));
     if (remaining.length === 0) return;
+    // A hook that cannot even start within the limit would otherwise run once per record.
+    if (this.bisectRuns >= this.policy.maxBisectRuns) {
+      await this.errorRecords(job, checkpoint, remaining, `OOM at ${formatMemory(memory)}; isolation stopped after ${this.bisectRuns} runs`);
+      return;
+    }
     if (remaining.length === 1) {
       try {
+        this.bisectRuns++;
         await this.runSubset(job, checkpoint, remaining, memory, false);
       } catch (err) {
         if (!(err instanceof OOMError)) throw err;
-        if (!checkpoint.hasPosition(remaining[0]!)) await this.errorAlone(job, checkpoint, remaining[0]!, memory);
+        if (!checkpoint.hasPosition(remaining[0]!)) await this.errorRecords(job, checkpoint, remaining, `OOM at ${formatMemory(memory)}, alone`);
       }
       return;
     }
@@ -88,7 +97,12 @@ export class HookExecutor {
         await this.bisect(job, checkpoint, half, memory);
         continue;
       }
+      if (this.bisectRuns >= this.policy.maxBisectRuns) {
+        await this.bisect(job, checkpoint, half, memory);
+        continue;
+      }
       try {
+        this.bisectRuns++;
         await this.runSubset(job, checkpoint, half, memory, false);
       } catch (err) {
         if (!(err instanceof OOMError)) throw err;
@@ -152,12 +166,13 @@ export class HookExecutor {
     await writer.close();
   }
 
-  private async errorAlone(job: HookExecution, checkpoint: HookCheckpoint, position: number, memory: number): Promise<void> {
-    const id = job.records.idAt(position);
+  private async errorRecords(job: HookExecution, checkpoint: HookCheckpoint, positions: readonly number[], error: string): Promise<void> {
     const part = await checkpoint.openPart(`a${job.attempt}-oom-${this.step++}`);
-    const error = `OOM at ${formatMemory(memory)}, alone`;
-    await part.add({ id, outcome: 'errored', error, retryable: false });
-    part.addIssue({ runId: job.runId, batchIndex: job.batchIndex, stage: 'hooks', hook: job.hook.name, sourceId: id, kind: 'errored', reason: error });
+    for (const position of positions) {
+      const id = job.records.idAt(position);
+      await part.add({ id, outcome: 'errored', error, retryable: false });
+      part.addIssue({ runId: job.runId, batchIndex: job.batchIndex, stage: 'hooks', hook: job.hook.name, sourceId: id, kind: 'errored', reason: error });
+    }
     await part.commit();
   }
 }

@@ -82,7 +82,11 @@ export class PipelineCoreModule {
         {
           provide: RunHooksService,
           useFactory: (h: DatabaseHandle, l: RunLedger, run: ContainerRunner, p: JobProducer) =>
-            new RunHooksService(db(h), l, run, p, config.dataDir, { memoryCeilingBytes: config.hooks.memoryCeilingBytes, retries: config.hooks.oomRetries }),
+            new RunHooksService(db(h), l, run, p, config.dataDir, {
+              memoryCeilingBytes: config.hooks.memoryCeilingBytes,
+              retries: config.hooks.oomRetries,
+              maxBisectRuns: config.hooks.maxBisectRuns,
+            }),
           inject: [DATABASE, RunLedger, CONTAINER_RUNNER, JobProducer],
         },
         {
