@@ -2,16 +2,7 @@ import { ErrorKind, PermanentError, TransientError } from '#osa/domain';
 import { KubernetesJobRunner } from './kubernetes-job.runner.js';
 import { buildJob } from './job-spec.builder.js';
 import { specHash } from './job-naming.js';
-import { type Harness, startHarness } from './kubernetes-runner.test-harness.js';
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the run to fail');
-}
+import { failure, type Harness, startHarness } from './kubernetes-runner.test-harness.js';
 
 describe(KubernetesJobRunner.name, () => {
   let h: Harness;

@@ -1,16 +1,7 @@
 import { ErrorKind, OOMError, PermanentError, TransientError } from '#osa/domain';
 import { waitFor } from '#osa/testing';
 import { KubernetesJobRunner } from './kubernetes-job.runner.js';
-import { type Harness, Images, startHarness } from './kubernetes-runner.test-harness.js';
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the run to fail');
-}
+import { failure, type Harness, Images, startHarness } from './kubernetes-runner.test-harness.js';
 
 describe(KubernetesJobRunner.name, () => {
   let h: Harness;

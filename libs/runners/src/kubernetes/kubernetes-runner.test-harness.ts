@@ -99,3 +99,13 @@ export async function prepareInput(h: Harness, request: ContainerRunRequest): Pr
   await mkdir(dir, { recursive: true });
   return dir;
 }
+
+/** The error a run failed with; fails the test when the run succeeds. */
+export async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected the run to fail');
+}
