@@ -44,6 +44,7 @@ describe('pipeline end to end on the Kubernetes runner (API simulator)', () => {
     const creates = simulator.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/jobs') && r.status === 201);
     expect(creates).toHaveLength(10);
     const deletes = simulator.requests.filter((r) => r.method === 'DELETE' && r.path.includes('/jobs/'));
+    expect(deletes).toHaveLength(10);
     expect(deletes.every((r) => r.query.propagationPolicy === 'Background' || r.body?.propagationPolicy === 'Background')).toBe(true);
   });
 });
