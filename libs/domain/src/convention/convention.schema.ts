@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { conventionIdSchema, hookNameSchema } from './convention-id.js';
+import { parseCpu } from './cpu.js';
 import { parseMemory } from './memory.js';
+import { isStorableText, jsonValueProblems, STORABLE_TEXT_MESSAGE } from './storable-json.js';
 
-const name = z
-  .string()
-  .regex(/^[a-z0-9]([a-z0-9-_]{0,38}[a-z0-9])?$/, 'must be 1-40 lowercase letters, digits, "-" or "_"');
+/** Free text of a convention: stored in jsonb and passed to processes, so NUL is refused. */
+const text = z.string().refine(isStorableText, STORABLE_TEXT_MESSAGE);
 
 const memory = z
   .string()
@@ -13,18 +15,32 @@ const limits = z
   .object({
     timeout_seconds: z.number().int().positive().max(7 * 24 * 3600).default(3600),
     memory: memory.default('1g'),
+    // A number is a quantity too, and gets the same check: String(1e308) is no quantity.
     cpu: z
-      .union([z.string().regex(/^\d+(\.\d+)?m?$/, 'must be a CPU quantity such as "0.5" or "250m"'), z.number().positive()])
+      .union([z.string(), z.number()], { error: 'must be a CPU quantity such as "0.5", 2 or "250m"' })
+      .refine((v) => parseCpu(v) !== undefined, 'must be a CPU quantity such as "0.5", 2 or "250m": at least 1m, at most 4096 cores, no finer than 1m')
       .transform(String)
       .default('0.5'),
   })
   .strict()
   .prefault({});
 
+/**
+ * Handed to the container as config.json: refused, naming the key, when it could not arrive as
+ * written (see jsonValueProblems). The check runs on the document as given, before the record
+ * copy, which would drop a `__proto__` key without a word.
+ */
+const config = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    for (const problem of jsonValueProblems(value)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+  })
+  .pipe(z.record(z.string(), z.unknown()));
+
 const container = {
-  image: z.string().min(1).optional(),
-  command: z.array(z.string().min(1)).min(1, 'must name the program to run'),
-  config: z.record(z.string(), z.unknown()).optional(),
+  image: text.min(1).max(512).optional(),
+  command: z.array(text.min(1)).min(1, 'must name the program to run'),
+  config: config.optional(),
   limits,
 };
 
@@ -36,12 +52,12 @@ export const ingesterSpecSchema = z
   })
   .strict();
 
-export const hookSpecSchema = z.object({ name, ...container }).strict();
+export const hookSpecSchema = z.object({ name: hookNameSchema, ...container }).strict();
 
 export const conventionSchema = z
   .object({
-    id: name,
-    description: z.string().optional(),
+    id: conventionIdSchema,
+    description: text.optional(),
     ingester: ingesterSpecSchema.optional(),
     hooks: z
       .array(hookSpecSchema)

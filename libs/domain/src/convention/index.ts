@@ -1,3 +1,6 @@
+export * from './convention-id.js';
 export * from './convention.schema.js';
+export * from './cpu.js';
 export * from './memory.js';
 export * from './parse-convention.js';
+export * from './storable-json.js';

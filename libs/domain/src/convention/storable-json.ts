@@ -1,0 +1,68 @@
+/** How deeply a convention's `config` may nest: deeper documents are refused, not walked. */
+export const MAX_CONFIG_DEPTH = 64;
+
+/** A problem with one value of a JSON document, at its path below the document. */
+export interface JsonValueProblem {
+  path: Array<string | number>;
+  message: string;
+}
+
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Text that Postgres can store as `text` or inside `jsonb` and that survives UTF-8: no NUL and
+ * no unpaired UTF-16 surrogate.
+ */
+export function isStorableText(text: string): boolean {
+  return !text.includes('\u0000') && !UNPAIRED_SURROGATE.test(text);
+}
+
+export const STORABLE_TEXT_MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates (Postgres cannot store them)';
+
+/**
+ * Checks that a value can be stored in Postgres jsonb and handed to a container as JSON exactly
+ * as written. Refused: a `__proto__` key (JavaScript objects treat it as the prototype, so the
+ * key would silently vanish on the way to the container), text Postgres cannot store, numbers
+ * JSON cannot write (Infinity, NaN), values JSON does not have, and nesting deeper than
+ * `maxDepth`. Walks with an explicit stack, so no document can exhaust the call stack.
+ */
+export function jsonValueProblems(value: unknown, maxDepth = MAX_CONFIG_DEPTH): JsonValueProblem[] {
+  const problems: JsonValueProblem[] = [];
+  const stack: Array<{ value: unknown; path: Array<string | number> }> = [{ value, path: [] }];
+  while (stack.length > 0 && problems.length < 20) {
+    const { value: current, path } = stack.pop()!;
+    if (typeof current === 'string') {
+      if (!isStorableText(current)) problems.push({ path, message: STORABLE_TEXT_MESSAGE });
+    } else if (typeof current === 'number') {
+      if (!Number.isFinite(current)) problems.push({ path, message: 'must be a finite number (JSON has no Infinity or NaN)' });
+    } else if (current === null || typeof current === 'boolean') {
+      continue;
+    } else if (typeof current === 'object') {
+      if (path.length >= maxDepth) {
+        problems.push({ path, message: `nests deeper than ${maxDepth} levels` });
+        continue;
+      }
+      if (Array.isArray(current)) {
+        current.forEach((item, index) => stack.push({ value: item, path: [...path, index] }));
+        continue;
+      }
+      if (Object.getPrototypeOf(current) !== Object.prototype && Object.getPrototypeOf(current) !== null) {
+        problems.push({ path, message: 'must be a JSON object, array, string, number, boolean or null' });
+        continue;
+      }
+      for (const [key, item] of Object.entries(current)) {
+        if (key === '__proto__') {
+          problems.push({ path: [...path, key], message: 'the key "__proto__" is not allowed: JavaScript takes it for the object\'s prototype, so it would not reach the container' });
+        } else if (!isStorableText(key)) {
+          // The key itself cannot be echoed as is: name it escaped and shortened.
+          problems.push({ path: [...path, JSON.stringify(key).slice(0, 60)], message: `key ${STORABLE_TEXT_MESSAGE}` });
+        } else {
+          stack.push({ value: item, path: [...path, key] });
+        }
+      }
+    } else {
+      problems.push({ path, message: 'must be a JSON object, array, string, number, boolean or null' });
+    }
+  }
+  return problems;
+}
