@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
+import type { z } from 'zod';
 import { ConfigError, loadConfig } from '#osa/config';
+import { conventionIdSchema, runIdSchema } from '#osa/domain';
 import { ConventionRepository, openDatabase, RunLedger } from '#osa/persistence';
 import { replayCommand } from './replay-command.js';
 import { applyConventionCommand, awaitRunId, followRun, migrateCommand, publishStart, statusCommand } from './commands.js';
@@ -73,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
       case 'start': {
         if (!sub) throw new UsageError('start needs a convention id');
         const jobId = await publishStart(config, {
-          conventionId: sub,
+          conventionId: argument(conventionIdSchema, sub, 'CONVENTION'),
           batchSize: optionalInt(values['batch-size'], '--batch-size'),
           limit: optionalInt(values.limit, '--limit'),
         });
@@ -90,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'status': {
         if (!sub) throw new UsageError('status needs a run id');
-        const status = await statusCommand(database.db, sub);
+        const status = await statusCommand(database.db, argument(runIdSchema, sub, 'RUN_ID'));
         if (!status) {
           if (values.json) print('', { error: `no run ${sub}` });
           else console.error(`no run ${sub}`);
@@ -103,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
         if (!sub) throw new UsageError('replay needs a run id');
         const { hook, memory, image } = values;
         const { result, text, ok } = await replayCommand(config, database.db, {
-          runId: sub,
+          runId: argument(runIdSchema, sub, 'RUN_ID'),
           batchIndexes: values.batch?.map((b) => optionalIndex(b)),
           override: hook || memory || image ? { hook, memory, image } : undefined,
         });
@@ -113,7 +115,7 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'resume': {
         if (!sub) throw new UsageError('resume needs a run id');
-        const run = await new RunLedger(database.db).runs.resume(database.db, sub);
+        const run = await new RunLedger(database.db).runs.resume(database.db, argument(runIdSchema, sub, 'RUN_ID'));
         if (!run) {
           const message = `no active run ${sub}`;
           if (values.json) print('', { error: message });
@@ -141,6 +143,13 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/** An id given on the command line, checked as every other entry point checks it. */
+function argument(schema: z.ZodType<string>, value: string, name: string): string {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new UsageError(`${name} ${result.error.issues[0]?.message ?? 'is not valid'}`);
+  return result.data;
+}
 
 function optionalIndex(value: string): number {
   const n = Number(value);

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { ErrorKind, formatIssues, PermanentError } from '#osa/domain';
+import { conventionIdSchema, ErrorKind, formatIssues, PermanentError, runIdSchema } from '#osa/domain';
 
 /** `start-ingest`: published by users (any BullMQ client, the CLI, the HTTP API). */
 export const startIngestPayloadSchema = z
   .object({
-    conventionId: z.string().min(1, 'must name a convention'),
+    conventionId: conventionIdSchema,
     batchSize: z.number().int().positive().max(1_000_000).optional(),
     limit: z.number().int().positive().optional(),
   })
@@ -14,7 +14,7 @@ export type StartIngestPayload = z.output<typeof startIngestPayloadSchema>;
 /** Every stage job after start: the batch index comes from the job, never from a counter. */
 export const batchJobPayloadSchema = z
   .object({
-    runId: z.uuid(),
+    runId: runIdSchema,
     batchIndex: z.number().int().min(0),
     /** Backpressure bookkeeping of a deferred next-batch job (kept with job.updateData). */
     deferrals: z.number().int().min(0).optional(),

@@ -1,9 +1,12 @@
 import { Body, Controller, Get, Inject, NotFoundException, Param, Put, UseGuards } from '@nestjs/common';
-import { InvalidConventionError, validateConvention } from '#osa/domain';
+import { z } from 'zod';
+import { conventionIdSchema, InvalidConventionError, validateConvention } from '#osa/domain';
 import { ConventionRepository, type DatabaseHandle } from '#osa/persistence';
 import { DATABASE } from '#osa/pipeline';
 import { ApiTokenGuard } from './api-token.guard.js';
-import { badRequest, problemToField } from './validation.js';
+import { badRequest, parseInput, problemToField } from './validation.js';
+
+const conventionPathSchema = z.object({ id: conventionIdSchema });
 
 /** Conventions: list, read, register or replace (runs already started keep their snapshot). */
 @Controller('api/conventions')
@@ -20,14 +23,16 @@ export class ConventionsController {
   }
 
   @Get(':id')
-  async get(@Param('id') id: string) {
+  async get(@Param() params: unknown) {
+    const { id } = parseInput(conventionPathSchema, params, 'path');
     const spec = await this.conventions.find(this.database.db, id);
     if (!spec) throw new NotFoundException(`no convention "${id}"`);
     return spec;
   }
 
   @Put(':id')
-  async put(@Param('id') id: string, @Body() body: unknown) {
+  async put(@Param() params: unknown, @Body() body: unknown) {
+    const { id } = parseInput(conventionPathSchema, params, 'path');
     let convention;
     try {
       convention = validateConvention(body, `"${id}"`);

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
-import { RunStatus } from '#osa/domain';
+import { conventionIdSchema, hookNameSchema, RunStatus, runIdSchema } from '#osa/domain';
 import { ConventionRepository, type DatabaseHandle } from '#osa/persistence';
 import { DATABASE, JobProducer } from '#osa/pipeline';
 import { BACKOFF_TYPE, JobName, QueueName, RETENTION, startIngestPayloadSchema } from '#osa/queues';
@@ -10,9 +10,9 @@ import { replayResponse } from './replay-response.js';
 import { RunQueryService } from './run-query.service.js';
 import { badRequest, parseInput } from './validation.js';
 
-const runIdSchema = z.object({ id: z.uuid('must be a run id (a UUID)') });
+const runPathSchema = z.object({ id: runIdSchema });
 const listQuerySchema = z.object({
-  convention: z.string().min(1).optional(),
+  convention: conventionIdSchema.optional(),
   status: z.enum(Object.values(RunStatus) as [RunStatus, ...RunStatus[]]).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   offset: z.coerce.number().int().min(0).default(0),
@@ -24,7 +24,7 @@ const issuesQuerySchema = z.object({
 export const replayBodySchema = z
   .object({
     batches: z.array(z.number().int().min(0)).min(1).optional(),
-    hook: z.string().min(1).optional(),
+    hook: hookNameSchema.optional(),
     memory: z.string().min(1).optional(),
     image: z.string().min(1).optional(),
   })
@@ -66,7 +66,7 @@ export class IngestionsController {
 
   @Get(':id')
   async card(@Param() params: unknown) {
-    const { id } = parseInput(runIdSchema, params, 'path');
+    const { id } = parseInput(runPathSchema, params, 'path');
     const card = await this.runs.card(id);
     if (!card) throw new NotFoundException(`no run ${id}`);
     return card;
@@ -74,7 +74,7 @@ export class IngestionsController {
 
   @Get(':id/issues')
   async issues(@Param() params: unknown, @Query() query: unknown) {
-    const { id } = parseInput(runIdSchema, params, 'path');
+    const { id } = parseInput(runPathSchema, params, 'path');
     const { batch, limit } = parseInput(issuesQuerySchema, query, 'query');
     if (!(await this.runs.find(id))) throw new NotFoundException(`no run ${id}`);
     return { items: await this.runs.listIssues(id, batch, limit), limit };
@@ -84,7 +84,7 @@ export class IngestionsController {
   @Post(':id/replay')
   @HttpCode(202)
   async replay(@Param() params: unknown, @Body() body: unknown) {
-    const { id } = parseInput(runIdSchema, params, 'path');
+    const { id } = parseInput(runPathSchema, params, 'path');
     const { batches, hook, memory, image } = parseInput(replayBodySchema, body, 'replay request');
     const override = hook || memory || image ? { hook, memory, image } : undefined;
     return replayResponse(id, await this.replays.replay({ runId: id, batchIndexes: batches, override }));
