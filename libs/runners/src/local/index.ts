@@ -1,2 +1,4 @@
+export { CONTAINER_ID_ENV, containerScope } from './container-marker.js';
 export * from './local-process.runner.js';
+export { type ReapReport, reapOrphanContainers } from './orphan-containers.reaper.js';
 export * from './process-supervisor.js';

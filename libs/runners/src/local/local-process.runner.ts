@@ -8,7 +8,9 @@ import type {
   ContainerRunRequest,
   ContainerRunResult,
 } from '../port/container-runner.port.js';
+import { containerScope, newContainerId, supervisedHere } from './container-marker.js';
 import { LocalSlots } from './local-slots.js';
+import { type ReapReport, reapOrphanContainers } from './orphan-containers.reaper.js';
 import { superviseProcess } from './process-supervisor.js';
 
 export interface LocalRunnerOptions {
@@ -25,16 +27,32 @@ export interface LocalRunnerOptions {
 /**
  * Runs containers as local processes with the same view a Kubernetes Job gets: argv without a
  * shell, the contract's env and directories, a timeout and a memory limit enforced by sampling.
+ * A container is all the processes it starts; they end together when its first process ends.
  */
 export class LocalProcessRunner implements ContainerRunner {
   private readonly slots: LocalSlots;
+  private readonly scope: string;
+  /**
+   * The start-up reaping: containers that a previous incarnation of a service on this DATA_DIR
+   * left running when it died are killed before this runner runs or counts anything.
+   */
+  readonly orphansReaped: Promise<ReapReport>;
 
   constructor(private readonly options: LocalRunnerOptions) {
+    if (!options.dataDir) throw new Error('local runner: dataDir must not be empty');
+    if (!Number.isInteger(options.slots) || options.slots < 1) {
+      throw new Error(`local runner: slots must be a positive integer, got ${options.slots}`);
+    }
+    this.scope = containerScope(options.dataDir);
     this.slots = new LocalSlots(path.join(options.dataDir, '.local-runner', 'slots'));
+    this.orphansReaped = reapOrphanContainers(this.scope);
+    // A failure surfaces where the runner is used (run, capacity), not as an unhandled rejection.
+    this.orphansReaped.catch(() => undefined);
   }
 
   /** Slots are shared by every stage process on this machine, as the machine's cores are. */
   async capacity(): Promise<CapacityReport> {
+    await this.orphansReaped;
     const busy = await this.slots.busy();
     if (busy < this.options.slots) return { available: true };
     return {
@@ -55,10 +73,10 @@ export class LocalProcessRunner implements ContainerRunner {
     const who = describeContainer(request);
     const context = { runId: request.runId, batchIndex: request.batchIndex, hook: request.hook };
 
-    const slot = await this.slots.take();
-    let exit;
-    try {
-      exit = await superviseProcess({
+    await this.orphansReaped;
+    const exit = await this.inSlot((containerId) =>
+      superviseProcess({
+        containerId,
         command: request.command,
         cwd: this.options.cwd,
         env: {
@@ -75,10 +93,8 @@ export class LocalProcessRunner implements ContainerRunner {
         signal: request.signal,
         sampleIntervalMs: this.options.sampleIntervalMs,
         logFile: `${dirs.out}.log`,
-      });
-    } finally {
-      await slot.release();
-    }
+      }),
+    );
 
     switch (exit.reason) {
       case 'spawn_failed':
@@ -113,6 +129,23 @@ export class LocalProcessRunner implements ContainerRunner {
           throw new TransientError(`${who} was killed by ${exit.signal}`, ErrorKind.Vanished, exit.logTail, context);
         }
         throw exitError(request, exit.exitCode, exit.logTail);
+    }
+  }
+
+  /** Runs `work` for a new container holding a slot; it counts as supervised for as long as the slot exists. */
+  private async inSlot<T>(work: (containerId: string) => Promise<T>): Promise<T> {
+    const containerId = newContainerId(this.scope);
+    // Before the slot exists, so no other worker frees the slot as an orphan's before the container starts.
+    supervisedHere.add(containerId);
+    try {
+      const slot = await this.slots.take(containerId);
+      try {
+        return await work(containerId);
+      } finally {
+        await slot.release();
+      }
+    } finally {
+      supervisedHere.delete(containerId);
     }
   }
 }

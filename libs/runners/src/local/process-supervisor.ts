@@ -1,7 +1,12 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { CONTAINER_ID_ENV, newContainerId, supervisedHere, UNSCOPED } from './container-marker.js';
+import { ContainerProcesses } from './container-processes.js';
 import { LogTail } from './log-tail.js';
-import { processGroupRss } from './process-tree-memory.js';
+import { readProcessSync } from './process-table.reader.js';
+
+/** How long output already written may still be read once the container is dead. */
+const DRAIN_MS = 1_000;
 
 export interface SuperviseOptions {
   /** argv; the first element is the program. Never run through a shell. */
@@ -9,15 +14,20 @@ export interface SuperviseOptions {
   env: Record<string, string>;
   cwd?: string;
   timeoutMs: number;
-  /** Resident memory of the whole process tree above which it is killed as the OOM killer would. */
+  /** Resident memory of all the container's processes above which they are killed as the OOM killer would. */
   memoryBytes: number;
   signal?: AbortSignal;
   /** How many of the last output lines to keep. @defaultValue 50 */
   logLines?: number;
   /** Also append the full output here. */
   logFile?: string;
-  /** How often to sample resident memory. @defaultValue 50 */
+  /** How often to sample resident memory (and look for processes that detached). @defaultValue 50 */
   sampleIntervalMs?: number;
+  /**
+   * The container's id, given to every process it starts as `OSA_CONTAINER_ID` (see `newContainerId`).
+   * @defaultValue a new id outside any DATA_DIR scope
+   */
+  containerId?: string;
 }
 
 export interface SupervisedExit {
@@ -28,37 +38,48 @@ export interface SupervisedExit {
   peakRssBytes: number;
   durationMs: number;
   spawnError?: string;
+  /** Processes of the container still alive after it was killed (0 unless one could not be killed). */
+  survivors: number;
 }
 
 /**
- * Runs a command as its own process group and watches it: kills the group on timeout, on
- * abort, or when the group's resident memory passes the limit (exit 137, like OOMKilled).
+ * Runs a command as a container of processes and watches it. The container ends when its first
+ * process exits, or on timeout, on abort, or when the resident memory of its processes passes
+ * the limit (exit 137, like OOMKilled): then every process it started is killed, including those
+ * that left its process group or were reparented, and output still held open by one of them is
+ * no longer waited for.
  */
 export function superviseProcess(options: SuperviseOptions): Promise<SupervisedExit> {
   const started = Date.now();
   const tail = new LogTail(options.logLines ?? 50);
   const logFile = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
   const [program, ...args] = options.command;
+  const containerId = options.containerId ?? newContainerId(UNSCOPED);
+  // The id first, so a bounded read of a process' environment finds it; the caller cannot override it.
+  const env: Record<string, string> = { [CONTAINER_ID_ENV]: containerId };
+  for (const [name, value] of Object.entries(options.env)) if (name !== CONTAINER_ID_ENV) env[name] = value;
 
   return new Promise((resolve) => {
     let reason: SupervisedExit['reason'] = 'exited';
     let peakRssBytes = 0;
-    let settled = false;
+    let ending = false;
     const child = spawn(program!, args, {
-      env: options.env,
+      env,
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own session and process group, so a signal to this service does not reach it.
       detached: true,
     });
-
-    const killGroup = (why: SupervisedExit['reason']) => {
-      if (reason === 'exited') reason = why;
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    };
+    // Read before the child can be reaped (that happens on the event loop): its start time tells
+    // its pid apart from a later process that reuses it.
+    const leaderInfo = child.pid ? readProcessSync(child.pid) : undefined;
+    const processes = child.pid
+      ? new ContainerProcesses(containerId, { pid: child.pid, startTicks: leaderInfo?.startTicks ?? 0 })
+      : undefined;
+    // A caller that made the id (the local runner, which names a slot by it) registers it itself.
+    const registered = !supervisedHere.has(containerId);
+    if (registered) supervisedHere.add(containerId);
+    const closed = new Promise<void>((resolveClosed) => child.on('close', () => resolveClosed()));
 
     const onOutput = (chunk: Buffer) => {
       const text = chunk.toString('utf8');
@@ -68,51 +89,55 @@ export function superviseProcess(options: SuperviseOptions): Promise<SupervisedE
     child.stdout.on('data', onOutput);
     child.stderr.on('data', onOutput);
 
-    const timeout = setTimeout(() => killGroup('timeout'), options.timeoutMs);
-    const onAbort = () => killGroup('aborted');
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.signal?.aborted) onAbort();
-
-    let sampling = false;
-    const sampler = setInterval(async () => {
-      if (sampling || !child.pid) return;
-      sampling = true;
-      const rss = await processGroupRss(child.pid);
-      sampling = false;
-      peakRssBytes = Math.max(peakRssBytes, rss);
-      if (rss > options.memoryBytes) killGroup('oom');
-    }, options.sampleIntervalMs ?? 50);
-
-    const finish = (exit: Omit<SupervisedExit, 'reason' | 'logTail' | 'peakRssBytes' | 'durationMs'>) => {
-      if (settled) return;
-      settled = true;
+    const end = async (why: SupervisedExit['reason'], exit: Pick<SupervisedExit, 'exitCode' | 'signal' | 'spawnError'>) => {
+      if (ending) return;
+      ending = true;
+      reason = why;
       clearTimeout(timeout);
       clearInterval(sampler);
       options.signal?.removeEventListener('abort', onAbort);
-      // Orphans left in the group (a forked child) must not outlive the container.
-      if (child.pid) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // Group already empty.
-        }
-      }
+      const { survivors } = processes ? await processes.killAll() : { survivors: 0 };
+      // Output written before the end is still in the pipes; once every writer is dead they close.
+      // A writer that could not be killed must not keep the container running: stop reading.
+      let drainTimer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise((r) => (drainTimer = setTimeout(r, DRAIN_MS)))]);
+      clearTimeout(drainTimer);
+      child.stdout.destroy();
+      child.stderr.destroy();
+      if (registered) supervisedHere.delete(containerId);
+      if (survivors > 0) tail.push(`\n[supervisor] ${survivors} process(es) of this container could not be killed\n`);
       const result: SupervisedExit = {
         ...exit,
         reason,
         logTail: tail.snapshot(),
         peakRssBytes,
         durationMs: Date.now() - started,
+        survivors,
       };
       if (reason === 'oom') result.exitCode = 137;
       if (logFile) logFile.end(() => resolve(result));
       else resolve(result);
     };
+    const kill = (why: 'oom' | 'timeout' | 'aborted') => void end(why, { exitCode: null, signal: 'SIGKILL' });
 
-    child.on('error', (err) => {
-      reason = 'spawn_failed';
-      finish({ exitCode: null, signal: null, spawnError: err.message });
-    });
-    child.on('close', (exitCode, signal) => finish({ exitCode, signal }));
+    const timeout = setTimeout(() => kill('timeout'), options.timeoutMs);
+    const onAbort = () => kill('aborted');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
+
+    let sampling = false;
+    const sampler = setInterval(async () => {
+      if (sampling || ending || !processes) return;
+      sampling = true;
+      const rss = (await processes.scan()).reduce((sum, p) => sum + p.rssBytes, 0);
+      sampling = false;
+      peakRssBytes = Math.max(peakRssBytes, rss);
+      if (rss > options.memoryBytes) kill('oom');
+    }, options.sampleIntervalMs ?? 50);
+
+    child.on('error', (err) => void end('spawn_failed', { exitCode: null, signal: null, spawnError: err.message }));
+    // The first process' exit ends the container, as it ends a pod's container: processes it left
+    // behind (even ones holding its output open) are killed, not waited for.
+    child.on('exit', (exitCode, signal) => void end('exited', { exitCode, signal }));
   });
 }
