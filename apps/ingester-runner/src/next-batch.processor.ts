@@ -1,19 +1,18 @@
-import { Processor } from '@nestjs/bullmq';
-import { Inject } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import type { AppConfig } from '#osa/config';
 import { Stage } from '#osa/domain';
 import { APP_CONFIG, deferral, ExhaustionService, IngestBatchService, StageProcessor } from '#osa/pipeline';
 import { QueueName } from '#osa/queues';
 
-@Processor(QueueName.NextBatch, { autorun: false })
+@Injectable()
 export class NextBatchProcessor extends StageProcessor {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly service: IngestBatchService,
     exhaustion: ExhaustionService,
   ) {
-    super(config, config.stages.ingester, Stage.Ingester, exhaustion);
+    super(config, QueueName.NextBatch, config.stages.ingester, Stage.Ingester, exhaustion);
   }
 
   protected async handle(job: Job, token: string | undefined, signal: AbortSignal | undefined) {

@@ -1,18 +1,17 @@
-import { Processor } from '@nestjs/bullmq';
-import { Inject } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import type { AppConfig } from '#osa/config';
 import { APP_CONFIG, StageProcessor, StartIngestService } from '#osa/pipeline';
 import { QueueName } from '#osa/queues';
 
-@Processor(QueueName.StartIngest, { autorun: false })
+@Injectable()
 export class StartIngestProcessor extends StageProcessor {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly service: StartIngestService,
   ) {
     // A start request is retried like an ingester step; it has no batch to account.
-    super(config, config.stages.ingester);
+    super(config, QueueName.StartIngest, config.stages.ingester);
   }
 
   protected handle(job: Job) {

@@ -1,19 +1,18 @@
-import { Processor } from '@nestjs/bullmq';
-import { Inject } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import type { AppConfig } from '#osa/config';
 import { Stage } from '#osa/domain';
 import { APP_CONFIG, ExhaustionService, PublishBatchService, StageProcessor } from '#osa/pipeline';
 import { QueueName } from '#osa/queues';
 
-@Processor(QueueName.HooksCompleted, { autorun: false })
+@Injectable()
 export class HooksCompletedProcessor extends StageProcessor {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly service: PublishBatchService,
     exhaustion: ExhaustionService,
   ) {
-    super(config, config.stages.publisher, Stage.Publisher, exhaustion);
+    super(config, QueueName.HooksCompleted, config.stages.publisher, Stage.Publisher, exhaustion);
   }
 
   protected handle(job: Job) {

@@ -4,7 +4,9 @@ import type { ContainerDirs } from '#osa/runners';
 /**
  * Where each (run, batch, stage, attempt) keeps its files, relative to DATA_DIR. Every attempt
  * writes to a directory of its own, and the ledger records which attempt committed, so output a
- * killed container left half-written is never mistaken for a finished one (DESIGN.md §3.8).
+ * killed container left half-written is never mistaken for a finished one. An ingester attempt
+ * is numbered by the database, unique per start, so two starts of one batch (a job Redis lost
+ * and the reconciler added again while the first start still ran) never share a directory.
  */
 export const BatchLayout = {
   run: (runId: string) => path.join('runs', runId),

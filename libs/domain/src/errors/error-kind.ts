@@ -7,7 +7,6 @@ export const ErrorKind = {
   KubernetesApi: 'kubernetes_api',
   Unschedulable: 'unschedulable',
   Timeout: 'timeout',
-  DeadlineExceeded: 'deadline_exceeded',
   IngesterExit: 'ingester_exit',
   Evicted: 'evicted',
   Vanished: 'vanished',
@@ -19,6 +18,8 @@ export const ErrorKind = {
   HookExit: 'hook_exit',
   InvalidConvention: 'invalid_convention',
   InvalidPayload: 'invalid_payload',
+  /** A stage job the run's ledger does not call for (wrong id, or a batch not in that stage); it fails alone. */
+  StrayJob: 'stray_job',
   InvalidOutput: 'invalid_output',
   Oom: 'oom',
   Backpressure: 'backpressure',

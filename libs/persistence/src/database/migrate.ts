@@ -16,6 +16,8 @@ export async function ensureDatabase(url: string): Promise<void> {
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const client = new pg.Client({ connectionString: admin.toString() });
+  // A lost connection rejects the pending query; without a listener it would also end the process.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
@@ -38,6 +40,7 @@ export async function migrate(url: string, migrationsDir: string): Promise<Migra
   await ensureDatabase(url);
   const files = (await readdir(migrationsDir)).filter((f) => f.endsWith('.sql')).sort();
   const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
   await client.connect();
   const result: MigrateResult = { applied: [], alreadyApplied: [] };
   try {

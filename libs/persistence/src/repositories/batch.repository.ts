@@ -23,6 +23,8 @@ export interface HookedBatch {
 }
 
 const OPEN = [BatchState.Sourced, BatchState.Hooked];
+/** The state each stage's job consumes; its final failure may fail the batch only from there. */
+const FAILABLE_BY_STAGE: Record<string, BatchState[]> = { hooks: [BatchState.Sourced], publisher: [BatchState.Hooked] };
 
 /** The per-batch ledger. Each transition is one guarded statement that returns the row it moved. */
 export class BatchRepository {
@@ -118,7 +120,11 @@ export class BatchRepository {
     return row;
   }
 
-  /** Any open state → failed; undefined when the batch had already ended. */
+  /**
+   * The state → failed for the stage that failed: the hooks fail only a sourced batch, the
+   * publisher only a hooked one (so a late or stray failure never takes a batch from the stage
+   * that holds it); undefined when the batch is not there.
+   */
   async markFailed(
     tx: Executor,
     runId: string,
@@ -136,9 +142,33 @@ export class BatchRepository {
         failureLogs: failure.logTail,
         updatedAt: sql`now()`,
       })
-      .where(and(eq(ingestBatches.runId, runId), eq(ingestBatches.batchIndex, batchIndex), inArray(ingestBatches.state, OPEN)))
+      .where(and(eq(ingestBatches.runId, runId), eq(ingestBatches.batchIndex, batchIndex), inArray(ingestBatches.state, FAILABLE_BY_STAGE[stage] ?? OPEN)))
       .returning();
     return row;
+  }
+
+  /**
+   * Whether batch n is the run's next batch to source: ingestion is open and n is 0 or follows a
+   * batch that left a session. Locks the run row, so the answer holds until the transaction ends.
+   */
+  async isNextToSource(tx: Executor, runId: string, batchIndex: number): Promise<boolean> {
+    const result = await tx.execute<{ next: boolean }>(sql`
+      SELECT NOT r.ingestion_finished
+             AND (${batchIndex}::int = 0 OR EXISTS (
+               SELECT 1 FROM ingest_batches b
+               WHERE b.run_id = r.id AND b.batch_index = ${batchIndex}::int - 1 AND b.has_more)) AS next
+      FROM ingest_runs r WHERE r.id = ${runId} FOR UPDATE`);
+    return result.rows[0]?.next === true;
+  }
+
+  /**
+   * A number for one start of an ingester step, unique across every job and start: it names the
+   * start's output directory, so two starts of one batch (however their jobs came to be) never
+   * write to the same place. The batch row records the one that committed.
+   */
+  async nextIngesterAttempt(db: Executor): Promise<number> {
+    const result = await db.execute<{ attempt: number }>(sql`SELECT nextval('ingester_attempt_seq')::int AS attempt`);
+    return result.rows[0]!.attempt;
   }
 
   /** Records sourced by the batches before `batchIndex`: what remains of the run's limit. */

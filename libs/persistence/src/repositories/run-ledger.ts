@@ -102,10 +102,13 @@ export class RunLedger {
 
   /**
    * The ingester failed for good on batch n: ingestion ends, batch n counts as one ingested
-   * and failed batch, and the batches already sourced still go through.
+   * and failed batch, and the batches already sourced still go through. Refused (not applied)
+   * unless n is the run's next batch to source, so a failure for any other batch (a stray job)
+   * can never end the ingestion.
    */
   failIngestion(runId: string, batchIndex: number, failure: FailureRecord): Promise<LedgerResult> {
     return this.guarded(runId, async (tx) => {
+      if (!(await this.batches.isNextToSource(tx, runId, batchIndex))) return this.notApplied(tx, runId, batchIndex);
       const inserted = await this.batches.insertFailed(tx, runId, batchIndex, failure);
       if (!inserted) {
         // Batch n was sourced by an earlier attempt: the failure is stale, but ingestion may

@@ -1,14 +1,17 @@
-import { type FailureRecord, Stage } from '#osa/domain';
+import { ErrorKind, type FailureRecord, Stage } from '#osa/domain';
 import type { LedgerResult, RunLedger } from '#osa/persistence';
 import { batchJobPayloadSchema } from '#osa/queues';
 import type { JobProducer } from '../jobs/job-producer.js';
 import type { OutboxRelay } from '../outbox/outbox-relay.js';
 
 /**
- * The seed's on_exhausted: what happens when a stage's job has finally failed (permanent error,
- * attempts spent, stall limit). The ingester stage fails the ingestion, the hook and publish
- * stages fail the batch. Idempotent through the ledger, so the in-process `failed` handler and
- * the reconciler may both call it.
+ * What happens when a stage's job has finally failed (permanent error, attempts spent, stall
+ * limit). The ingester stage fails the ingestion, the hook and publish stages fail the batch.
+ * Idempotent through the ledger, so the in-process `failed` handler and the reconciler may both
+ * call it. A stray job's failure is never accounted, and the ledger itself refuses a failure
+ * for a batch that is not where that stage's job would be: the ingester's only for the run's
+ * next unsourced batch while ingestion is open, the hooks' only for a sourced batch, the
+ * publisher's only for a hooked one.
  */
 export class ExhaustionService {
   constructor(
@@ -18,6 +21,7 @@ export class ExhaustionService {
   ) {}
 
   async accountFinalFailure(stage: Stage, data: unknown, failure: FailureRecord): Promise<LedgerResult | undefined> {
+    if (failure.kind === ErrorKind.StrayJob) return undefined;
     const parsed = batchJobPayloadSchema.safeParse(data);
     // A payload that never named a batch has nothing to account; its job keeps the reason.
     if (!parsed.success) return undefined;

@@ -2,18 +2,22 @@ import { writeFile, mkdir } from 'node:fs/promises';
 import type { BackpressurePolicy } from '#osa/config';
 import path from 'node:path';
 import { BatchState, ErrorKind, PermanentError } from '#osa/domain';
-import type { Database, IngestBatchRow, RunLedger } from '#osa/persistence';
+import type { Database, IngestBatchRow, IngestRunRow, RunLedger } from '#osa/persistence';
 import { type BatchJobPayload, batchJobPayloadSchema, parsePayload, QueueName } from '#osa/queues';
 import type { ContainerRunner } from '#osa/runners';
 import { BatchLayout } from '#osa/storage';
 import type { JobProducer } from '../jobs/job-producer.js';
+import { strayJob } from '../jobs/pipeline-job.js';
 import type { OutboxRelay } from '../outbox/outbox-relay.js';
 import type { BackpressureGate, Hold } from './backpressure.gate.js';
 import { normalizeIngesterOutput } from './normalize-ingester-output.js';
 
 export interface StageJob {
   data: unknown;
-  /** Unique per start of the job (BullMQ attemptsStarted), so each start writes its own output. */
+  /**
+   * BullMQ's start counter of the job (attemptsStarted). The hooks stage names its output by it;
+   * the ingester numbers each start from the database instead, unique across jobs.
+   */
   attempt: number;
   signal?: AbortSignal;
 }
@@ -50,7 +54,7 @@ export class IngestBatchService {
     const payload = this.parse(job.data);
     const { runId, batchIndex } = payload;
     const found = await this.ledger.batches.findWithRun(this.db, runId, batchIndex);
-    if (!found) throw new PermanentError(`run ${runId} does not exist`, ErrorKind.InvalidPayload);
+    if (!found) throw strayJob(`run ${runId} does not exist`);
     const { run, batch: existing } = found;
     if (run.status !== 'pending' && run.status !== 'running') return { outcome: 'run-ended' };
 
@@ -59,6 +63,10 @@ export class IngestBatchService {
       await this.continueAfter(existing);
       return { outcome: 'already-sourced', batch: existing };
     }
+    // Checked before anything touches the run (backpressure, markRunning): a job for a batch the
+    // ledger does not call for fails alone.
+    const previous = batchIndex === 0 ? undefined : await this.ledger.batches.find(this.db, runId, batchIndex - 1);
+    if (run.ingestionFinished || (batchIndex > 0 && !previous?.hasMore)) throw await this.notNext(run, batchIndex, previous);
 
     const hold = await this.gate.check(run);
     if (hold) return this.defer(payload, hold);
@@ -69,10 +77,13 @@ export class IngestBatchService {
     // Only a limited run needs to know how much its earlier batches took.
     const sourcedBefore = batchIndex === 0 || run.recordLimit === null ? 0 : await this.ledger.batches.recordsBefore(this.db, runId, batchIndex);
     const remaining = run.recordLimit === null ? run.batchSize : Math.min(run.batchSize, run.recordLimit - sourcedBefore);
-    const session = batchIndex === 0 ? undefined : await this.previousSession(runId, batchIndex);
+    const session = previous?.nextSession ?? undefined;
     if (run.status === 'pending') await this.ledger.runs.markRunning(this.db, runId);
 
-    const dirs = BatchLayout.ingesterDirs(runId, batchIndex, job.attempt);
+    // Not BullMQ's start counter: it restarts at 1 for a job added again, while an earlier start
+    // of the same batch may still be writing to its directory.
+    const attempt = await this.ledger.batches.nextIngesterAttempt(this.db);
+    const dirs = BatchLayout.ingesterDirs(runId, batchIndex, attempt);
     const abs = (rel: string) => path.join(this.dataDir, rel);
     await mkdir(abs(dirs.in), { recursive: true });
     if (ingester.config) await writeFile(path.join(abs(dirs.in), 'config.json'), JSON.stringify(ingester.config));
@@ -83,7 +94,7 @@ export class IngestBatchService {
         role: 'ingester',
         runId,
         batchIndex,
-        attempt: job.attempt,
+        attempt,
         image: ingester.image,
         command: ingester.command,
         limits: ingester.limits,
@@ -100,8 +111,8 @@ export class IngestBatchService {
       outDir: abs(dirs.out),
       filesDir: abs(dirs.files),
       filesStoragePath: dirs.files,
-      batchFile: abs(BatchLayout.batchFile(runId, batchIndex, job.attempt)),
-      hookInputFile: abs(BatchLayout.hookInputFile(runId, batchIndex, job.attempt)),
+      batchFile: abs(BatchLayout.batchFile(runId, batchIndex, attempt)),
+      hookInputFile: abs(BatchLayout.hookInputFile(runId, batchIndex, attempt)),
       limit: Math.max(0, remaining),
     });
     const limitReached = run.recordLimit !== null && sourcedBefore + normalized.recordCount >= run.recordLimit;
@@ -111,7 +122,7 @@ export class IngestBatchService {
       {
         runId,
         batchIndex,
-        ingesterAttempt: job.attempt,
+        ingesterAttempt: attempt,
         recordCount: normalized.recordCount,
         invalidCount: normalized.invalidCount,
         hasMore,
@@ -164,14 +175,11 @@ export class IngestBatchService {
     if (batch.hasMore) await this.producer.requestBatch(batch.runId, batch.batchIndex + 1);
   }
 
-  private async previousSession(runId: string, batchIndex: number): Promise<unknown> {
-    const previous = await this.ledger.batches.find(this.db, runId, batchIndex - 1);
-    if (!previous?.hasMore) {
-      throw new PermanentError(
-        `batch ${batchIndex} was requested but batch ${batchIndex - 1} left no session to continue from`,
-        ErrorKind.InvalidPayload,
-      );
-    }
-    return previous.nextSession;
+  /** Why batch n is not the run's next batch to source, as the error that fails its job alone. */
+  private async notNext(run: IngestRunRow, batchIndex: number, previous: IngestBatchRow | undefined): Promise<Error> {
+    if (run.ingestionFinished) return strayJob(`batch ${batchIndex} of run ${run.id} was requested, but the run's ingestion has finished`);
+    const last = await this.ledger.batches.lastIndex(this.db, run.id);
+    const why = previous ? `batch ${batchIndex - 1} left no session to continue from` : `batch ${batchIndex - 1} was never sourced`;
+    return strayJob(`batch ${batchIndex} of run ${run.id} does not follow from the ledger (${why}); the run's next batch is ${last + 1}`);
   }
 }

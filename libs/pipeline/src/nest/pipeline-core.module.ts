@@ -1,5 +1,5 @@
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
-import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { type DynamicModule, Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { AppConfig } from '#osa/config';
 import {
@@ -20,6 +20,7 @@ import { JobProducer, type QueueSet } from '../jobs/job-producer.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { PublishBatchService } from '../publisher/publish-batch.service.js';
 import { ReconcilerService } from '../reconciler/reconciler.service.js';
+import { ConnectionErrorLog } from '../connections/connection-error-log.js';
 import { StartIngestService } from '../start/start-ingest.service.js';
 import { createRunner } from './create-runner.js';
 import { APP_CONFIG, DATABASE } from './tokens.js';
@@ -51,7 +52,13 @@ export class PipelineCoreModule {
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
-        { provide: DATABASE, useFactory: () => openDatabase(config.databaseUrl, { applicationName: `osa-${appName}` }) },
+        {
+          provide: DATABASE,
+          useFactory: () => {
+            const errors = new ConnectionErrorLog(new Logger('Database'), 'postgres connection lost');
+            return openDatabase(config.databaseUrl, { applicationName: `osa-${appName}`, onConnectionError: (err) => errors.report(err) });
+          },
+        },
         DatabaseCloser,
         { provide: RunLedger, useFactory: (h: DatabaseHandle) => new RunLedger(h.db), inject: [DATABASE] },
         { provide: ConventionRepository, useValue: new ConventionRepository() },
@@ -59,8 +66,15 @@ export class PipelineCoreModule {
         { provide: CONTAINER_RUNNER, useFactory: () => createRunner(config) },
         {
           provide: JobProducer,
-          useFactory: (...queues: Queue[]) =>
-            new JobProducer(Object.fromEntries(ALL_QUEUES.map((name, i) => [name, queues[i]])) as QueueSet, config),
+          useFactory: (...queues: Queue[]) => {
+            // Without a listener BullMQ prints a lost Redis connection to stderr as plain text.
+            const logger = new Logger('Redis');
+            for (const queue of queues) {
+              const errors = new ConnectionErrorLog(logger, `queue ${queue.name}`);
+              queue.on('error', (err) => errors.report(err));
+            }
+            return new JobProducer(Object.fromEntries(ALL_QUEUES.map((name, i) => [name, queues[i]])) as QueueSet, config);
+          },
           inject: queueTokens,
         },
         {

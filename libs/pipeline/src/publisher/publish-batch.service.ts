@@ -6,6 +6,7 @@ import { BatchLayout, readJsonLines } from '#osa/storage';
 import type { StageJob } from '../ingester/ingest-batch.service.js';
 import type { JobProducer } from '../jobs/job-producer.js';
 import { loadStageBatch } from '../jobs/load-stage-batch.js';
+import { strayJob } from '../jobs/pipeline-job.js';
 import type { OutboxRelay } from '../outbox/outbox-relay.js';
 
 export type PublishOutcome =
@@ -38,6 +39,9 @@ export class PublishBatchService {
     const { run, batch } = await loadStageBatch(this.db, this.ledger, QueueName.HooksCompleted, job.data);
     const { runId, batchIndex } = batch;
     if (batch.state === BatchState.Published) return { outcome: 'already-published' };
+    // Too early: the hooks have not finished with this batch, so this is not the job the hooks
+    // stage adds. It fails alone; the batch's own job is added when the hooks are done.
+    if (batch.state === BatchState.Sourced) throw strayJob(`batch ${batchIndex} of run ${runId} is still waiting for its hooks; it cannot be published yet`);
     if (batch.state !== BatchState.Hooked) return { outcome: 'batch-ended' };
 
     const passedFile = path.join(this.dataDir, BatchLayout.passedFile(runId, batchIndex, batch.hooksAttempt!));

@@ -14,9 +14,10 @@ export interface ReconcileReport {
 }
 
 /**
- * Makes every active run move, whatever was lost in a crash (DESIGN.md §3.7): for each batch
- * the ledger still waits on, the job that should move it must exist; a job that finally failed
- * without its accounting is accounted now, and a job that vanished is added again.
+ * Makes every active run move, whatever was lost in a crash: for each batch the ledger still
+ * waits on, the job that should move it must exist; a job that finally failed without its
+ * accounting is accounted now, and a job that vanished, or finished without moving the batch,
+ * is added again.
  */
 export class ReconcilerService {
   constructor(
@@ -78,15 +79,29 @@ export class ReconcilerService {
       report.requeued++;
       return;
     }
-    if ((await job.getState()) !== 'failed') return;
+    const state = await job.getState();
+    if (state !== 'failed' && state !== 'completed') return;
     const { kind, message } = parseFailedReason(job.failedReason);
-    const failure: FailureRecord = {
-      kind: (kind as FailureRecord['kind'] | undefined) ?? ErrorKind.RetriesExhausted,
-      reason: message,
-      logTail: job.stacktrace?.slice(-1) ?? [],
-    };
-    const result = await this.exhaustion.accountFinalFailure(stage, { runId, batchIndex }, failure);
-    if (result?.applied) report.accounted++;
+    if (state === 'failed' && kind !== ErrorKind.StrayJob) {
+      // BullMQ keeps the error's stack, not the container's log lines: a stack shows the
+      // service's code and host paths, nothing the run's operators can act on.
+      const failure: FailureRecord = {
+        kind: (kind as FailureRecord['kind'] | undefined) ?? ErrorKind.RetriesExhausted,
+        reason: message,
+        logTail: [],
+      };
+      const result = await this.exhaustion.accountFinalFailure(stage, { runId, batchIndex }, failure);
+      if (result?.applied || result?.runTerminal) {
+        if (result.applied) report.accounted++;
+        return;
+      }
+    }
+    // The ledger still waits on this stage, but the job under the batch's id has finished
+    // without moving it: a stray job that took the id before the batch got here, a failure the
+    // ledger refused, or a step that completed just after the ledger was read (repeating it is
+    // safe). Its id would make every re-add a no-op, so it is replaced.
+    await job.remove().catch(() => undefined);
+    await add();
+    report.requeued++;
   }
-
 }
