@@ -2,3 +2,4 @@ export * from './contract/index.js';
 export * from './convention/index.js';
 export * from './errors/index.js';
 export * from './run/index.js';
+export * from './text/index.js';

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { conventionIdSchema, hookNameSchema } from './convention-id.js';
 import { parseCpu } from './cpu.js';
 import { parseMemory } from './memory.js';
-import { isStorableText, jsonValueProblems, STORABLE_TEXT_MESSAGE } from './storable-json.js';
+import { isStorableText, STORABLE_TEXT_MESSAGE } from '../text/storable-text.js';
+import { jsonValueProblems } from './storable-json.js';
 
 /** Free text of a convention: stored in jsonb and passed to processes, so NUL is refused. */
 const text = z.string().refine(isStorableText, STORABLE_TEXT_MESSAGE);

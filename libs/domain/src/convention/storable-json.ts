@@ -1,3 +1,5 @@
+import { isStorableText, STORABLE_TEXT_MESSAGE } from '../text/storable-text.js';
+
 /** How deeply a convention's `config` may nest: deeper documents are refused, not walked. */
 export const MAX_CONFIG_DEPTH = 64;
 
@@ -6,18 +8,6 @@ export interface JsonValueProblem {
   path: Array<string | number>;
   message: string;
 }
-
-const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/**
- * Text that Postgres can store as `text` or inside `jsonb` and that survives UTF-8: no NUL and
- * no unpaired UTF-16 surrogate.
- */
-export function isStorableText(text: string): boolean {
-  return !text.includes('\u0000') && !UNPAIRED_SURROGATE.test(text);
-}
-
-export const STORABLE_TEXT_MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates (Postgres cannot store them)';
 
 /**
  * Checks that a value can be stored in Postgres jsonb and handed to a container as JSON exactly

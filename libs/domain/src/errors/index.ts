@@ -1,3 +1,4 @@
+export * from './database-cause.js';
 export * from './error-kind.js';
 export * from './failure.js';
 export * from './infrastructure.error.js';
