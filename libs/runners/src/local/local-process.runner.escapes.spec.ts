@@ -197,7 +197,8 @@ describe(`${LocalProcessRunner.name} and processes that escape the container`, (
     expect(processes.filter(isAlive)).toEqual([]);
   }, 20_000);
 
-  it('reaps, on start, the container of a service killed with SIGKILL, and frees its slot', async () => {
+  /** Starts a service process that runs one container, waits until the container is up, SIGKILLs the service. */
+  async function serviceKilledWithItsContainerRunning(): Promise<Recorded> {
     await writeFile(path.join(dir, 'ts-loader.mjs'), TS_LOADER(REPO_ROOT));
     await writeFile(
       path.join(dir, 'register.mjs'),
@@ -211,17 +212,30 @@ describe(`${LocalProcessRunner.name} and processes that escape the container`, (
     let serviceErrors = '';
     service.stderr!.on('data', (chunk: Buffer) => (serviceErrors += chunk.toString()));
     const serviceExited = new Promise((resolve) => service.on('exit', resolve));
-
     const [orphan] = await waitFor('the service to start its container', async () => {
       const processes = await recorded();
-      return processes.length > 0 ? processes : service.exitCode === null ? undefined : Promise.reject(new Error(serviceErrors));
+      if (processes.length > 0) return processes;
+      if (service.exitCode !== null) throw new Error(`the service exited: ${serviceErrors}`);
+      return undefined;
     });
     service.kill('SIGKILL');
     await serviceExited;
     expect(isAlive(orphan!)).toBe(true);
+    return orphan!;
+  }
 
+  it('reaps, on start, the container of a service killed with SIGKILL, and frees its slot', async () => {
+    const orphan = await serviceKilledWithItsContainerRunning();
     const next = newRunner();
     expect(await next.capacity()).toEqual({ available: true });
-    expect(isAlive(orphan!)).toBe(false);
+    expect(isAlive(orphan)).toBe(false);
+  }, 30_000);
+
+  it('kills the container of a service that died since it started before it runs one', async () => {
+    const runner = newRunner();
+    expect(await runner.capacity()).toEqual({ available: true });
+    const orphan = await serviceKilledWithItsContainerRunning();
+    await runner.run(request('detached-exit'));
+    expect(isAlive(orphan)).toBe(false);
   }, 30_000);
 });

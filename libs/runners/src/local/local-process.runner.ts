@@ -74,6 +74,9 @@ export class LocalProcessRunner implements ContainerRunner {
     const context = { runId: request.runId, batchIndex: request.batchIndex, hook: request.hook };
 
     await this.orphansReaped;
+    // Kills the containers (and frees the slots) of services that died since: a job retried here
+    // after its service died must not run next to the copy that service left running.
+    await this.slots.busy();
     const exit = await this.inSlot((containerId) =>
       superviseProcess({
         containerId,

@@ -19,6 +19,7 @@ export class LocalSlots {
     return { release: () => rm(file, { force: true }) };
   }
 
+  /** Slots held by live services; frees the others, after killing the container each held. */
   async busy(): Promise<number> {
     const entries = await readdir(this.dir).catch(() => [] as string[]);
     let busy = 0;
