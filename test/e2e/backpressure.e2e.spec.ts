@@ -31,7 +31,8 @@ describe('backpressure', () => {
     const done = await harness.waitForRun(runId);
     expect(done).toMatchObject({ status: 'completed', batchesIngested: 5, batchesCompleted: 5, publishedCount: 50, waitingReason: null });
     expect(done.deferrals).toBeGreaterThan(0);
-    expect(done.deferredMs).toBe(done.deferrals * 50);
+    expect(done.deferredMs).toBeGreaterThan(0);
+    expect(done.deferredMs).toBeLessThanOrEqual(done.completedAt!.getTime() - done.createdAt.getTime());
     const metrics = await harness.get('ingester', StageMetrics).metrics();
     expect(metrics).toMatch(new RegExp(`osa_backpressure_deferrals_total\\{[^}]*signal="local_slots"[^}]*\\} ${done.deferrals}\\b`));
   });
@@ -49,6 +50,18 @@ describe('backpressure', () => {
     expect(done.deferrals).toBeGreaterThan(0);
   });
 
+  it('counts the time the pull actually waited, not the delay each deferral planned (a published batch wakes it early)', async () => {
+    // Each deferral plans 5 s, but every published batch wakes the held pull at once.
+    const harness = await start('bp-waited', { MAX_PENDING_BATCHES: '1', BACKPRESSURE_LAG_DELAY_MS: '5000' });
+    await harness.applyConvention(countingConvention('waited', { total: 40, page_size: 10 }, [{ name: 'flag', config: { sleep_ms: 150 } }]));
+    const done = await harness.waitForRun(await run(harness, 'waited'));
+    expect(done).toMatchObject({ status: 'completed', batchesCompleted: 4, publishedCount: 40, waitingReason: null });
+    expect(done.deferrals).toBeGreaterThan(0);
+    expect(done.deferredMs).toBeGreaterThan(0);
+    expect(done.deferredMs).toBeLessThanOrEqual(done.completedAt!.getTime() - done.createdAt.getTime());
+    expect(done.waitingSince).toBeNull();
+  });
+
   it('fails the ingestion with the backpressure reason after the maximum wait, and the run still completes', async () => {
     const harness = await start('bp-maxwait', { MAX_PENDING_BATCHES: '1', BACKPRESSURE_MAX_WAIT_MS: '300' });
     await harness.applyConvention(countingConvention('maxwait', { total: 40, page_size: 10 }, [{ name: 'flag', config: { sleep_ms: 1500 } }]));
@@ -63,6 +76,10 @@ describe('backpressure', () => {
       failureKind: ErrorKind.Backpressure,
     });
     expect(done.failureReason).toMatch(/^ingestion stopped by backpressure after waiting \d+s for downstream_lag: 1 batches of this run wait/);
+    // The ingestion ended while waiting: that wait is counted and closed.
+    expect(done.deferredMs).toBeGreaterThan(0);
+    expect(done.deferredMs).toBeLessThanOrEqual(done.completedAt!.getTime() - done.createdAt.getTime());
+    expect(done).toMatchObject({ waitingReason: null, waitingSince: null });
   });
 
   it('trips the failure breaker, pauses pulling, and resumes when an operator says so', async () => {

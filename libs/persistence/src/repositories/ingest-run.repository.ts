@@ -7,6 +7,12 @@ import { OutboxRepository } from './outbox.repository.js';
 
 const ACTIVE = [RunStatus.Pending, RunStatus.Running];
 
+/** deferred_ms plus the current wait so far (whole ms, rounded down, so waits never add up to more than the run took). */
+const deferredWithCurrentWait = sql`${ingestRuns.deferredMs} + coalesce(greatest(0, floor(extract(epoch from now() - ${ingestRuns.waitingSince}) * 1000)::bigint), 0)`;
+
+/** Ends the current backpressure wait: counts the time it took and clears why. */
+const endWait = { deferredMs: deferredWithCurrentWait, waitingSince: null, waitingReason: null } as const;
+
 export interface NewRun {
   id: string;
   conventionId: string;
@@ -122,8 +128,9 @@ export class IngestRunRepository {
         rejectedCount: add(ingestRuns.rejectedCount, delta.rejectedCount),
         erroredCount: add(ingestRuns.erroredCount, delta.erroredCount),
         invalidCount: add(ingestRuns.invalidCount, delta.invalidCount),
+        // A finished ingestion no longer waits to pull (backpressure may be what finished it).
         ...(delta.finishIngestion
-          ? { ingestionFinished: true, ingestionFinishedAt: sql`coalesce(${ingestRuns.ingestionFinishedAt}, now())` }
+          ? { ingestionFinished: true, ingestionFinishedAt: sql`coalesce(${ingestRuns.ingestionFinishedAt}, now())`, ...endWait }
           : {}),
         ...(delta.failure ? { failureReason: delta.failure.reason, failureKind: delta.failure.kind } : {}),
         updatedAt: sql`now()`,
@@ -147,7 +154,7 @@ export class IngestRunRepository {
   async completeIfDone(tx: Executor, runId: string): Promise<IngestRunRow | undefined> {
     const [row] = await tx
       .update(ingestRuns)
-      .set({ status: RunStatus.Completed, completedAt: sql`now()`, waitingReason: null, updatedAt: sql`now()` })
+      .set({ status: RunStatus.Completed, completedAt: sql`now()`, ...endWait, updatedAt: sql`now()` })
       .where(
         and(
           eq(ingestRuns.id, runId),
@@ -178,13 +185,18 @@ export class IngestRunRepository {
     return row;
   }
 
-  /** Records why the ingester is waiting (backpressure), for operators. */
-  async recordDeferral(db: Executor, runId: string, reason: string, delayMs: number): Promise<IngestRunRow | undefined> {
+  /**
+   * Records a deferral and why the ingester waits (backpressure), for operators. The wait is
+   * measured, not planned: the time since the previous deferral of the same wait is added, and
+   * clearWaiting or the end of the ingestion adds the rest.
+   */
+  async recordDeferral(db: Executor, runId: string, reason: string): Promise<IngestRunRow | undefined> {
     const [row] = await db
       .update(ingestRuns)
       .set({
         deferrals: sql`${ingestRuns.deferrals} + 1`,
-        deferredMs: sql`${ingestRuns.deferredMs} + ${delayMs}`,
+        deferredMs: deferredWithCurrentWait,
+        waitingSince: sql`now()`,
         waitingReason: reason,
         updatedAt: sql`now()`,
       })
@@ -222,11 +234,12 @@ export class IngestRunRepository {
     return row;
   }
 
+  /** The held pull goes on: the wait ends and the time it took is counted. */
   async clearWaiting(db: Executor, runId: string): Promise<void> {
     await db
       .update(ingestRuns)
-      .set({ waitingReason: null })
-      .where(and(eq(ingestRuns.id, runId), sql`${ingestRuns.waitingReason} IS NOT NULL`));
+      .set(endWait)
+      .where(and(eq(ingestRuns.id, runId), sql`(${ingestRuns.waitingReason} IS NOT NULL OR ${ingestRuns.waitingSince} IS NOT NULL)`));
   }
 
   listRecent(db: Executor, limit: number, conventionId?: string): Promise<IngestRunRow[]> {

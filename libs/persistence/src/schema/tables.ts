@@ -45,6 +45,8 @@ export const ingestRuns = pgTable('ingest_runs', {
   deferrals: integer('deferrals').notNull().default(0),
   deferredMs: bigint('deferred_ms', { mode: 'number' }).notNull().default(0),
   waitingReason: text('waiting_reason'),
+  /** When the current backpressure wait began (null while the ingester is not waiting). */
+  waitingSince: timestamp('waiting_since', { withTimezone: true }),
   pausedUntil: timestamp('paused_until', { withTimezone: true }),
   pauseReason: text('pause_reason'),
   breakerBaselineIngested: integer('breaker_baseline_ingested').notNull().default(0),

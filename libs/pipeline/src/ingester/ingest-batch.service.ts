@@ -159,7 +159,7 @@ export class IngestBatchService {
     // Downstream lag clears as soon as a batch is published (which also wakes the pull); the
     // cluster's own pressure is worth a longer wait.
     const delayMs = hold.signal === 'downstream_lag' ? this.policy.lagDelayMs : this.policy.delayMs;
-    await this.ledger.runs.recordDeferral(this.db, payload.runId, `${hold.signal}: ${hold.message}`, delayMs);
+    await this.ledger.runs.recordDeferral(this.db, payload.runId, `${hold.signal}: ${hold.message}`);
     return {
       outcome: 'deferred',
       hold,
