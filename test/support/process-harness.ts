@@ -65,18 +65,28 @@ export class ProcessHarness {
     return new ProcessHarness(loadConfig(fullEnv), fullEnv, database, markerDir);
   }
 
-  startService(name: ServiceName): void {
+  /** Starts a service; `env` adds to the harness's environment for this service only (e.g. its PORT). */
+  startService(name: ServiceName, env: Record<string, string> = {}): void {
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/apps', name, 'src/main.js')], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...this.env },
+      env: { ...process.env, ...this.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const collect = (chunk: Buffer) => (this.logs += `[${name}] ${chunk.toString()}`);
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    const exited = new Promise<void>((resolve) =>
+      child.on('exit', (code, signal) => {
+        if (!this.stopping.has(child)) this.unexpectedExits.push({ name, code, signal });
+        resolve();
+      }),
+    );
     this.processes.set(name, { child, exited });
   }
+
+  /** Services that exited without being told to (crashed), with their exit code or signal. */
+  readonly unexpectedExits: Array<{ name: ServiceName; code: number | null; signal: NodeJS.Signals | null }> = [];
+  private readonly stopping = new Set<ChildProcess>();
 
   startAll(): void {
     for (const name of ['ingester-runner', 'hook-runner', 'publisher'] as const) this.startService(name);
@@ -85,6 +95,7 @@ export class ProcessHarness {
   async kill(name: ServiceName, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const entry = this.processes.get(name);
     if (!entry) return;
+    this.stopping.add(entry.child);
     entry.child.kill(signal);
     await entry.exited;
     this.processes.delete(name);
