@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { RequestMethod } from '@nestjs/common';
 import { DASHBOARD_API_CONTROLLERS } from '../../apps/dashboard/src/dashboard.module.js';
@@ -36,5 +37,31 @@ describe(OpenApiController.name, () => {
 
   it('serves the document', () => {
     expect(new OpenApiController().document()).toBe(openApiDocument);
+  });
+});
+
+describe('OpenAPI document on what the API token allows', () => {
+  const operations = openApiDocument.paths as unknown as Record<string, Record<string, { description?: string }>>;
+  const runsCode = /code execution/i;
+
+  it('says in the security scheme, the convention PUT and replay that the token runs code', () => {
+    expect(openApiDocument.components.securitySchemes.bearer.description).toMatch(runsCode);
+    expect(operations['/api/conventions/{id}']!.put!.description).toMatch(runsCode);
+    expect(operations['/api/conventions/{id}']!.put!.description).toContain('command');
+    expect(operations['/api/ingestions/{id}/replay']!.post!.description).toMatch(runsCode);
+    expect(openApiDocument.info.description).toMatch(runsCode);
+  });
+
+  it('is said as plainly in the README, where operators read about credentials', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const operating = readme.slice(readme.indexOf('## Operating'));
+    expect(operating).toMatch(/\*\*The API token is code execution\.\*\*[^]*`PUT \/api\/conventions\/:id`[^]*`image`\s+override/);
+  });
+
+  it('publishes the convention id rules every entry applies', () => {
+    const schema = openApiDocument.components.schemas.StartIngest.properties.conventionId as { pattern: string; maxLength: number };
+    expect(schema.maxLength).toBe(40);
+    expect(new RegExp(schema.pattern).test('geo-samples')).toBe(true);
+    expect(new RegExp(schema.pattern).test('geo\u0000samples')).toBe(false);
   });
 });

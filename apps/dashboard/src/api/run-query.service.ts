@@ -86,7 +86,7 @@ export function runSummary(run: IngestRunRow) {
       errored: run.erroredCount,
       invalid: run.invalidCount,
     },
-    waiting: { reason: run.waitingReason, deferrals: run.deferrals, deferredMs: run.deferredMs },
+    waiting: { reason: run.waitingReason, since: run.waitingSince, deferrals: run.deferrals, deferredMs: run.deferredMs },
     latestFailure: run.failureReason ? { reason: run.failureReason, kind: run.failureKind } : null,
     createdAt: run.createdAt,
     startedAt: run.startedAt,
