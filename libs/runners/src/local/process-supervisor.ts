@@ -53,6 +53,9 @@ export function superviseProcess(options: SuperviseOptions): Promise<SupervisedE
   const started = Date.now();
   const tail = new LogTail(options.logLines ?? 50);
   const logFile = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
+  // The full log is a convenience (the tail is kept in memory): a file that cannot be written must
+  // not take the service down with an unhandled 'error'.
+  logFile?.on('error', () => undefined);
   const [program, ...args] = options.command;
   const containerId = options.containerId ?? newContainerId(UNSCOPED);
   // The id first, so a bounded read of a process' environment finds it; the caller cannot override it.
