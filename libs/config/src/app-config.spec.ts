@@ -22,4 +22,15 @@ describe('loadConfig', () => {
       expect(message).toContain('RUNNER="docker"');
     }
   });
+
+  it('bounds container output: record, output file and session sizes, validated by name', () => {
+    expect(loadConfig({}).containerOutput).toEqual({ maxLineBytes: 8 * 1024 ** 2, maxFileBytes: 4 * 1024 ** 3, maxSessionBytes: 1024 ** 2 });
+    expect(loadConfig({ MAX_RECORD_BYTES: '65536', MAX_OUTPUT_FILE_BYTES: '1048576', MAX_SESSION_BYTES: '4096' }).containerOutput).toEqual({
+      maxLineBytes: 65536,
+      maxFileBytes: 1048576,
+      maxSessionBytes: 4096,
+    });
+    expect(() => loadConfig({ MAX_RECORD_BYTES: '8MiB' })).toThrow('MAX_RECORD_BYTES="8MiB"');
+    expect(() => loadConfig({ MAX_SESSION_BYTES: '-1' })).toThrow('MAX_SESSION_BYTES="-1"');
+  });
 });

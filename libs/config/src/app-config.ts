@@ -78,6 +78,11 @@ export const envSchema = z.object({
   BREAKER_MIN_BATCHES: int(10, 1),
   BREAKER_PAUSE_MS: int(600_000, 1),
 
+  /** Container output bounds: one line (a record or hook outcome), one output file, the session. */
+  MAX_RECORD_BYTES: int(8 * 1024 ** 2, 1024),
+  MAX_OUTPUT_FILE_BYTES: int(4 * 1024 ** 3, 1024),
+  MAX_SESSION_BYTES: int(1024 ** 2, 2),
+
   LOCAL_RUNNER_SLOTS: int(4, 1),
   LOCAL_RUNNER_CWD: z.string().optional(),
   MEMORY_SAMPLE_INTERVAL_MS: int(50, 5),
@@ -120,6 +125,8 @@ export interface AppConfig {
   worker: { lockDurationMs: number; stalledIntervalMs: number; maxStalledCount: number };
   hooks: { memoryCeilingBytes: number; oomRetries: number; maxBisectRuns: number };
   backpressure: BackpressurePolicy;
+  /** How much of a container's output is read (see the README's container contract). */
+  containerOutput: { maxLineBytes: number; maxFileBytes: number; maxSessionBytes: number };
   reconcileIntervalMs: number;
   outboxRelayIntervalMs: number;
   eventsRetentionHours: number;
@@ -180,6 +187,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       breakerMinBatches: e.BREAKER_MIN_BATCHES,
       breakerPauseMs: e.BREAKER_PAUSE_MS,
     },
+    containerOutput: { maxLineBytes: e.MAX_RECORD_BYTES, maxFileBytes: e.MAX_OUTPUT_FILE_BYTES, maxSessionBytes: e.MAX_SESSION_BYTES },
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     outboxRelayIntervalMs: e.OUTBOX_RELAY_INTERVAL_MS,
     eventsRetentionHours: e.EVENTS_RETENTION_HOURS,

@@ -1,7 +1,12 @@
 import { z } from 'zod';
+import { storableLine } from './storable-output.js';
 
-/** One line of an ingester's `$OSA_OUT/records.jsonl` (DESIGN.md §5). */
-export const ingestedRecordSchema = z.object({
+/**
+ * One line of an ingester's `$OSA_OUT/records.jsonl`. Every value must be one the archive can
+ * store (see {@link storableLine}): a record that cannot be published is refused alone, here,
+ * instead of failing its whole batch at the publisher.
+ */
+export const ingestedRecordSchema = storableLine(z.object({
   source_id: z
     .string()
     .min(1)
@@ -17,7 +22,7 @@ export const ingestedRecordSchema = z.object({
       }),
     )
     .default([]),
-});
+}));
 export type IngestedRecord = z.output<typeof ingestedRecordSchema>;
 
 /** One line of the batch file hooks read as `$OSA_IN/records.jsonl`. */
@@ -27,13 +32,16 @@ export interface HookInputRecord {
   size_hint_mb: number;
 }
 
-export const hookFeatureLineSchema = z.object({ id: z.string().min(1), features: z.array(z.unknown()) });
-export const hookRejectionLineSchema = z.object({ id: z.string().min(1), reason: z.string() });
-export const hookErrorLineSchema = z.object({
-  id: z.string().min(1),
-  error: z.string(),
-  retryable: z.boolean().default(false),
-});
+/** Hook outcome lines: checked like records, since features, reasons and errors are stored too. */
+export const hookFeatureLineSchema = storableLine(z.object({ id: z.string().min(1), features: z.array(z.unknown()) }));
+export const hookRejectionLineSchema = storableLine(z.object({ id: z.string().min(1), reason: z.string() }));
+export const hookErrorLineSchema = storableLine(
+  z.object({
+    id: z.string().min(1),
+    error: z.string(),
+    retryable: z.boolean().default(false),
+  }),
+);
 
 export const HookOutcome = {
   Passed: 'passed',

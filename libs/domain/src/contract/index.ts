@@ -1,1 +1,2 @@
 export * from './container-output.schema.js';
+export * from './storable-output.js';

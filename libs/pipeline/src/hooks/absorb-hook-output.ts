@@ -35,10 +35,10 @@ export async function absorbHookOutput(args: {
   for (const output of OUTPUTS) {
     const file = path.join(args.outDir, output.file);
     if (!(await stat(file).catch(() => undefined))) continue;
-    for await (const line of readJsonLines(file)) {
+    for await (const line of readJsonLines(file, { containerOutput: true })) {
       if (args.killed && !line.terminated) continue;
       const where = `${output.file} line ${line.lineNumber}`;
-      const result = safeParse(output.schema, line.text);
+      const result = line.problem ? { ok: false as const, error: line.problem.message } : safeParse(output.schema, line.text);
       if (!result.ok) {
         part.addIssue({ ...args.issue, lineNumber: line.lineNumber, kind: 'invalid_output', reason: `${where}: ${result.error}` });
         continue;

@@ -1,8 +1,25 @@
-import { readFile, stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
-import { formatIssues, type HookInputRecord, ingestedRecordSchema } from '#osa/domain';
+import {
+  formatIssues,
+  type HookInputRecord,
+  ingestedRecordSchema,
+  isStorableText,
+  isUnstorable,
+  jsonValueProblems,
+  MAX_OUTPUT_DEPTH,
+  UNSTORABLE_VALUE,
+} from '#osa/domain';
 import type { RecordIssue } from '#osa/persistence';
-import { checkFileRefs, JsonLinesWriter, readJsonLines } from '#osa/storage';
+import {
+  checkFileRefs,
+  containerOutputLimits,
+  JsonLinesWriter,
+  type LineProblem,
+  OutputFileRefusedError,
+  readJsonLines,
+  readOutputFile,
+} from '#osa/storage';
 
 export interface NormalizeInput {
   runId: string;
@@ -30,12 +47,23 @@ export interface NormalizedBatch {
 /** More detailed issues than this per batch are summarized in one line. */
 const MAX_ISSUES = 5000;
 
+/** Issue kinds of lines the reader refused before parsing them. */
+const PROBLEM_KINDS: Record<LineProblem['kind'], string> = {
+  file_refused: 'refused_output_file',
+  line_too_long: 'oversized_record',
+  nul_byte: 'malformed_line',
+};
+
 /**
  * Reads the ingester's records.jsonl line by line, keeps the valid records (up to the limit)
  * and writes the normalized batch and the hooks' input. Every line that is not kept is counted
- * with its reason: malformed JSON, no source id, a duplicate source id, a bad file reference.
+ * with its reason: malformed JSON, an oversized line, no source id, a value the archive cannot
+ * store, a duplicate source id, a bad file reference. The output is read as hostile (see
+ * `readJsonLines` and `openOutputFile`); one bad line never fails the batch.
  */
 export async function normalizeIngesterOutput(input: NormalizeInput): Promise<NormalizedBatch> {
+  const limits = containerOutputLimits();
+  const where = { runId: input.runId, batchIndex: input.batchIndex, stage: 'ingester' };
   const issues: RecordIssue[] = [];
   let invalidCount = 0;
   let suppressed = 0;
@@ -45,83 +73,110 @@ export async function normalizeIngesterOutput(input: NormalizeInput): Promise<No
       suppressed++;
       return;
     }
-    issues.push({ runId: input.runId, batchIndex: input.batchIndex, stage: 'ingester', lineNumber, kind, reason, sourceId });
+    issues.push({ ...where, lineNumber: lineNumber || undefined, kind, reason, sourceId });
   };
 
   const recordsFile = path.join(input.outDir, 'records.jsonl');
+  // lstat: a link named records.jsonl is there (and refused), even when it leads nowhere.
+  const wroteRecords = await lstat(recordsFile).then(
+    () => true,
+    () => false,
+  );
   const batch = await JsonLinesWriter.open(input.batchFile);
   const hookInput = await JsonLinesWriter.open(input.hookInputFile);
   const seen = new Set<string>();
   try {
-    if (await exists(recordsFile)) {
-      for await (const line of readJsonLines(recordsFile)) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(line.text);
-        } catch (err) {
-          issue(line.lineNumber, 'malformed_line', `line ${line.lineNumber} is not valid JSON: ${(err as Error).message}`);
-          continue;
-        }
-        const result = ingestedRecordSchema.safeParse(parsed);
-        if (!result.success) {
-          const sourceId = typeof (parsed as { source_id?: unknown })?.source_id === 'string' ? (parsed as { source_id: string }).source_id : undefined;
-          const kind = sourceId === undefined ? 'missing_source_id' : 'invalid_record';
-          issue(line.lineNumber, kind, `line ${line.lineNumber}: ${formatIssues(result.error.issues).join('; ')}`, sourceId);
-          continue;
-        }
-        const record = result.data;
-        if (seen.has(record.source_id)) {
-          issue(line.lineNumber, 'duplicate_source_id', `source_id "${record.source_id}" appears more than once in the batch; the first is kept`, record.source_id);
-          continue;
-        }
-        if (batch.count >= input.limit) {
-          issue(line.lineNumber, 'beyond_limit', `the ingester wrote more than OSA_LIMIT=${input.limit} records`, record.source_id);
-          continue;
-        }
-        const badFile = await checkFileRefs(input.filesDir, record.source_id, record.files);
-        if (badFile) {
-          issue(line.lineNumber, 'invalid_file', badFile, record.source_id);
-          continue;
-        }
-        seen.add(record.source_id);
-        const sizeHint = record.files.reduce((sum, f) => sum + (f.size_mb ?? 0), 0) + line.byteLength / 1024 ** 2;
-        const files = record.files.map((f) => ({ ...f, storage_path: path.join(input.filesStoragePath, record.source_id, path.normalize(f.relative_path)) }));
-        await batch.write({ id: record.source_id, metadata: record.metadata, files });
-        await hookInput.write({ id: record.source_id, metadata: record.metadata, size_hint_mb: round(sizeHint) } satisfies HookInputRecord);
+    for await (const line of wroteRecords ? readJsonLines(recordsFile, { containerOutput: true }) : []) {
+      if (line.problem) {
+        issue(line.lineNumber, PROBLEM_KINDS[line.problem.kind], line.problem.message);
+        continue;
       }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line.text);
+      } catch (err) {
+        issue(line.lineNumber, 'malformed_line', `line ${line.lineNumber} is not valid JSON: ${(err as Error).message}`);
+        continue;
+      }
+      const result = ingestedRecordSchema.safeParse(parsed);
+      if (!result.success) {
+        const rawId = (parsed as { source_id?: unknown } | null)?.source_id;
+        // The id is kept with the issue only when it can be stored; the reason says what is wrong with it.
+        const sourceId = typeof rawId === 'string' && rawId.length <= 512 && isStorableText(rawId) ? rawId : undefined;
+        const kind = isUnstorable(result.error.issues) ? UNSTORABLE_VALUE : typeof rawId === 'string' ? 'invalid_record' : 'missing_source_id';
+        issue(line.lineNumber, kind, `line ${line.lineNumber}: ${formatIssues(result.error.issues).join('; ')}`, sourceId);
+        continue;
+      }
+      const record = result.data;
+      if (seen.has(record.source_id)) {
+        issue(line.lineNumber, 'duplicate_source_id', `source_id "${record.source_id}" appears more than once in the batch; the first is kept`, record.source_id);
+        continue;
+      }
+      if (batch.count >= input.limit) {
+        issue(line.lineNumber, 'beyond_limit', `the ingester wrote more than OSA_LIMIT=${input.limit} records`, record.source_id);
+        continue;
+      }
+      const badFile = await checkFileRefs(input.filesDir, record.source_id, record.files);
+      if (badFile) {
+        issue(line.lineNumber, 'invalid_file', badFile, record.source_id);
+        continue;
+      }
+      const sizeHint = record.files.reduce((sum, f) => sum + (f.size_mb ?? 0), 0) + line.byteLength / 1024 ** 2;
+      const files = record.files.map((f) => ({ ...f, storage_path: path.join(input.filesStoragePath, record.source_id, path.normalize(f.relative_path)) }));
+      const batchLine = JSON.stringify({ id: record.source_id, metadata: record.metadata, files });
+      const hookLine = JSON.stringify({ id: record.source_id, metadata: record.metadata, size_hint_mb: round(sizeHint) } satisfies HookInputRecord);
+      // Written out, a record can be longer than its line (numbers such as 1e20 are spelled in
+      // full); the stages after this one read lines of at most the same limit.
+      const stored = Math.max(Buffer.byteLength(batchLine), Buffer.byteLength(hookLine));
+      if (stored > limits.maxLineBytes) {
+        issue(line.lineNumber, 'oversized_record', `line ${line.lineNumber}: the record is ${stored} bytes as stored, over the ${limits.maxLineBytes}-byte limit for one record`, record.source_id);
+        continue;
+      }
+      seen.add(record.source_id);
+      await batch.writeLine(batchLine);
+      await hookInput.writeLine(hookLine);
     }
     await batch.close();
     await hookInput.close();
   } catch (err) {
-    batch.abort();
-    hookInput.abort();
+    await Promise.all([batch.abort(), hookInput.abort()]);
     throw err;
   }
-  if (suppressed > 0) {
-    issues.push({ runId: input.runId, batchIndex: input.batchIndex, stage: 'ingester', kind: 'issues_truncated', reason: `${suppressed} more invalid lines were counted but not listed` });
+  if (suppressed > 0) issues.push({ ...where, kind: 'issues_truncated', reason: `${suppressed} more invalid lines were counted but not listed` });
+  // Asked for records (a batch with nothing left to take does not run the ingester at all).
+  if (!wroteRecords && input.limit > 0) {
+    issues.push({ ...where, kind: 'no_records_file', reason: 'the ingester exited successfully without writing records.jsonl; the batch has no records, so ingestion stops after it' });
   }
 
-  const session = await readSession(path.join(input.outDir, 'session.json'));
-  if (session.error) {
-    issues.push({ runId: input.runId, batchIndex: input.batchIndex, stage: 'ingester', kind: 'invalid_session', reason: session.error });
-  }
+  const session = await readSession(path.join(input.outDir, 'session.json'), limits.maxSessionBytes);
+  if (session.error) issues.push({ ...where, kind: 'invalid_session', reason: `${session.error}, so ingestion stops after this batch` });
   return { recordCount: batch.count, invalidCount, issues, session: session.value };
 }
 
-async function readSession(file: string): Promise<{ value?: unknown; error?: string }> {
-  if (!(await exists(file))) return {};
+/**
+ * The session the ingester wrote, read as hostile output: bounded, no links, and only when the
+ * archive can store it (it is kept in Postgres and handed to the next batch's ingester).
+ */
+async function readSession(file: string, maxBytes: number): Promise<{ value?: unknown; error?: string }> {
+  let bytes: Buffer | undefined;
   try {
-    return { value: JSON.parse(await readFile(file, 'utf8')) };
+    bytes = await readOutputFile(file, maxBytes);
   } catch (err) {
-    return { error: `session.json is unreadable, so ingestion stops after this batch: ${(err as Error).message}` };
+    if (err instanceof OutputFileRefusedError) return { error: `${err.message}; it was not read` };
+    throw err;
   }
-}
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
+  if (bytes === undefined) return {};
+  // A raw NUL is never JSON, and the parser would quote it in its message, which could not be stored.
+  if (bytes.includes(0)) return { error: 'session.json contains a NUL byte, which JSON does not allow' };
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    return { error: `session.json is unreadable: ${(err as Error).message}` };
+  }
+  const [problem] = jsonValueProblems(value, MAX_OUTPUT_DEPTH);
+  if (problem) return { error: `session.json cannot be stored: ${problem.path.map(String).join('.').slice(0, 200) || '(root)'}: ${problem.message}` };
+  return { value };
 }
 
 function round(n: number): number {

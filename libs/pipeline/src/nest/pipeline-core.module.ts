@@ -12,6 +12,7 @@ import {
 } from '#osa/persistence';
 import { ALL_QUEUES, QueueName, redisConnection } from '#osa/queues';
 import { CONTAINER_RUNNER, type ContainerRunner } from '#osa/runners';
+import { setContainerOutputLimits } from '#osa/storage';
 import { ExhaustionService } from '../accounting/exhaustion.service.js';
 import { RunHooksService } from '../hooks/run-hooks.service.js';
 import { BackpressureGate } from '../ingester/backpressure.gate.js';
@@ -44,6 +45,8 @@ class DatabaseCloser implements OnApplicationShutdown {
 export class PipelineCoreModule {
   static forRoot(config: AppConfig, appName: string): DynamicModule {
     const db = (handle: DatabaseHandle) => handle.db;
+    // Every reader of container output in this process is bounded by these, however deep it sits.
+    setContainerOutputLimits(config.containerOutput);
     return {
       module: PipelineCoreModule,
       imports: [

@@ -77,6 +77,17 @@ describe(LocalProcessRunner.name, () => {
       expect(failure.memoryLimitBytes).toBe(150 * 1024 ** 2);
     });
 
+    it('stops a container whose job is cancelled, also when it was cancelled before it started', async () => {
+      const controller = new AbortController();
+      const running = runner.run(request('setTimeout(() => {}, 60000)', { signal: controller.signal })).catch((e) => e);
+      controller.abort();
+      const cancelledBefore = await runner.run(request('setTimeout(() => {}, 60000)', { signal: AbortSignal.abort() })).catch((e) => e);
+      for (const failure of [await running, cancelledBefore]) {
+        expect(failure).toBeInstanceOf(TransientError);
+        expect(failure.message).toBe('ingester was stopped because its job was cancelled');
+      }
+    });
+
     it('reports a program that cannot start as a permanent configuration error', async () => {
       const failure = await runner.run(request('', { command: ['/no/such/program'] })).catch((e) => e);
       expect(failure).toBeInstanceOf(PermanentError);

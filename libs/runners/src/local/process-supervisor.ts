@@ -63,7 +63,6 @@ export function superviseProcess(options: SuperviseOptions): Promise<SupervisedE
   for (const [name, value] of Object.entries(options.env)) if (name !== CONTAINER_ID_ENV) env[name] = value;
 
   return new Promise((resolve) => {
-    let reason: SupervisedExit['reason'] = 'exited';
     let peakRssBytes = 0;
     let ending = false;
     const child = spawn(program!, args, {
@@ -92,10 +91,9 @@ export function superviseProcess(options: SuperviseOptions): Promise<SupervisedE
     child.stdout.on('data', onOutput);
     child.stderr.on('data', onOutput);
 
-    const end = async (why: SupervisedExit['reason'], exit: Pick<SupervisedExit, 'exitCode' | 'signal' | 'spawnError'>) => {
+    const end = async (reason: SupervisedExit['reason'], exit: Pick<SupervisedExit, 'exitCode' | 'signal' | 'spawnError'>) => {
       if (ending) return;
       ending = true;
-      reason = why;
       clearTimeout(timeout);
       clearInterval(sampler);
       options.signal?.removeEventListener('abort', onAbort);
@@ -124,10 +122,6 @@ export function superviseProcess(options: SuperviseOptions): Promise<SupervisedE
     const kill = (why: 'oom' | 'timeout' | 'aborted') => void end(why, { exitCode: null, signal: 'SIGKILL' });
 
     const timeout = setTimeout(() => kill('timeout'), options.timeoutMs);
-    const onAbort = () => kill('aborted');
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.signal?.aborted) onAbort();
-
     let sampling = false;
     const sampler = setInterval(async () => {
       if (sampling || ending || !processes) return;
@@ -137,6 +131,10 @@ export function superviseProcess(options: SuperviseOptions): Promise<SupervisedE
       peakRssBytes = Math.max(peakRssBytes, rss);
       if (rss > options.memoryBytes) kill('oom');
     }, options.sampleIntervalMs ?? 50);
+    // Last: an already aborted signal ends the container at once, which clears the timers above.
+    const onAbort = () => kill('aborted');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
 
     child.on('error', (err) => void end('spawn_failed', { exitCode: null, signal: null, spawnError: err.message }));
     // The first process' exit ends the container, as it ends a pod's container: processes it left
