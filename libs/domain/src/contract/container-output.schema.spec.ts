@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { formatIssues } from '../convention/parse-convention.js';
 import { hookErrorLineSchema, hookFeatureLineSchema, hookRejectionLineSchema, ingestedRecordSchema } from './container-output.schema.js';
 
@@ -8,9 +9,9 @@ const nested = (depth: number): unknown => {
   return root;
 };
 
-const reasons = (schema: { safeParse(v: unknown): { success: boolean; error?: { issues: never[] } } }, value: unknown) => {
+const reasons = (schema: z.ZodType, value: unknown) => {
   const result = schema.safeParse(value);
-  return result.success ? [] : formatIssues(result.error!.issues);
+  return result.success ? [] : formatIssues(result.error.issues);
 };
 
 describe('container output line schemas', () => {
