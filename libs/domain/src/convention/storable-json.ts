@@ -3,6 +3,9 @@ import { isStorableText, STORABLE_TEXT_MESSAGE } from '../text/storable-text.js'
 /** How deeply a convention's `config` may nest: deeper documents are refused, not walked. */
 export const MAX_CONFIG_DEPTH = 64;
 
+/** Enough problems to fix at once; a hostile document would otherwise produce millions. */
+const MAX_PROBLEMS = 20;
+
 /** A problem with one value of a JSON document, at its path below the document. */
 export interface JsonValueProblem {
   path: Array<string | number>;
@@ -19,7 +22,7 @@ export interface JsonValueProblem {
 export function jsonValueProblems(value: unknown, maxDepth = MAX_CONFIG_DEPTH): JsonValueProblem[] {
   const problems: JsonValueProblem[] = [];
   const stack: Array<{ value: unknown; path: Array<string | number> }> = [{ value, path: [] }];
-  while (stack.length > 0 && problems.length < 20) {
+  while (stack.length > 0 && problems.length < MAX_PROBLEMS) {
     const { value: current, path } = stack.pop()!;
     if (typeof current === 'string') {
       if (!isStorableText(current)) problems.push({ path, message: STORABLE_TEXT_MESSAGE });
