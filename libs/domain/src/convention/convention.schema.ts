@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { conventionIdSchema, hookNameSchema } from './convention-id.js';
-import { parseCpu } from './cpu.js';
+import { MAX_CPU_MILLICORES, parseCpu } from './cpu.js';
 import { parseMemory } from './memory.js';
 import { isStorableText, STORABLE_TEXT_MESSAGE } from '../text/storable-text.js';
 import { jsonValueProblems } from './storable-json.js';
@@ -19,7 +19,7 @@ const limits = z
     // A number is a quantity too, and gets the same check: String(1e308) is no quantity.
     cpu: z
       .union([z.string(), z.number()], { error: 'must be a CPU quantity such as "0.5", 2 or "250m"' })
-      .refine((v) => parseCpu(v) !== undefined, 'must be a CPU quantity such as "0.5", 2 or "250m": at least 1m, at most 4096 cores, no finer than 1m')
+      .refine((v) => parseCpu(v) !== undefined, `must be a CPU quantity such as "0.5", 2 or "250m": at least 1m, at most ${MAX_CPU_MILLICORES / 1000} cores, no finer than 1m`)
       .transform(String)
       .default('0.5'),
   })
