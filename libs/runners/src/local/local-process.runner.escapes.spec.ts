@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ErrorKind, TransientError } from '#osa/domain';
+import { ErrorKind, OOMError, TransientError } from '#osa/domain';
 import { waitFor } from '#osa/testing';
 import type { ContainerRunRequest } from '../port/container-runner.port.js';
 import { LocalProcessRunner } from './local-process.runner.js';
@@ -15,7 +15,8 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
  * A container's program. Every process it starts appends "<pid> <start ticks>" to the file named
  * by its last argument, so the test can tell whether any of them is still alive.
  *   main <mode> <pids>  starts one child, waits until it is up, then exits 0 or stays (ignoring SIGTERM);
- *   sleeper <pids>      ignores SIGTERM and never ends.
+ *   sleeper <pids>      ignores SIGTERM and never ends;
+ *   hog <pids>          the same, holding 300 MiB.
  */
 const CONTAINER_SCRIPT = String.raw`
 import { spawn } from 'node:child_process';
@@ -27,7 +28,13 @@ const record = () => {
   appendFileSync(pids, process.pid + ' ' + stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] + '\n');
 };
 const forever = () => { process.on('SIGTERM', () => {}); setInterval(() => {}, 60_000); };
-if (role === 'sleeper') {
+if (role === 'hog') {
+  record();
+  const held = [];
+  for (let i = 0; i < 300; i++) held.push(Buffer.alloc(1 << 20, 1));
+  globalThis.held = held;
+  forever();
+} else if (role === 'sleeper') {
   // Printed before it counts as up (writes to a pipe are synchronous), so the line is in the log.
   console.log('sleeper up');
   record();
@@ -40,8 +47,9 @@ if (role === 'sleeper') {
     'hold-stdout-stay': { detached: true, stdio: ['ignore', 'inherit', 'inherit'] },
     'detached-exit': { detached: true, stdio: 'ignore' },
     'clean-env-stay': { detached: true, stdio: 'ignore', env: {} },
+    'detached-hog-stay': { detached: true, stdio: 'ignore' },
   }[mode];
-  const child = spawn(process.execPath, [process.argv[1], 'sleeper', pids], options);
+  const child = spawn(process.execPath, [process.argv[1], mode === 'detached-hog-stay' ? 'hog' : 'sleeper', pids], options);
   child.unref();
   const up = () => readFileSync(pids, 'utf8').split('\n').some((line) => line.startsWith(child.pid + ' '));
   const wait = () => (up() ? done() : setTimeout(wait, 10));
@@ -192,6 +200,16 @@ describe(`${LocalProcessRunner.name} and processes that escape the container`, (
       .run(request('clean-env-stay', 1))
       .catch((e) => e);
     expect(failure.kind).toBe(ErrorKind.Timeout);
+    const processes = await recorded();
+    expect(processes).toHaveLength(2);
+    expect(processes.filter(isAlive)).toEqual([]);
+  }, 20_000);
+
+  it('counts the memory of a detached child against the limit, and kills it with the container', async () => {
+    const failure = await newRunner()
+      .run({ ...request('detached-hog-stay'), memoryBytes: 150 * 1024 ** 2 })
+      .catch((e) => e);
+    expect(failure).toBeInstanceOf(OOMError);
     const processes = await recorded();
     expect(processes).toHaveLength(2);
     expect(processes.filter(isAlive)).toEqual([]);
