@@ -95,11 +95,11 @@ describe('failure model (local runner)', () => {
       hooks: [{ name: 'sloppy', command: ['node', fixture('bad-output-hook.mjs')] }],
     });
     const done = await run('bad-output');
-    // good-1, good-2, ok-with-file, good-3 are valid; 6 lines are not. good-2's rejection
-    // repeats an outcome (the first, passed, is kept); good-3 gets none (missing → errored).
-    expect(done).toMatchObject({ status: 'completed', recordsSourced: 4, invalidCount: 6, batchesCompleted: 1, publishedCount: 3, rejectedCount: 0, erroredCount: 1 });
+    // good-1, good-2, ok-with-file, good-3 are valid; 6 lines are not. good-2 is both passed
+    // and rejected (conflicting outcomes → errored); good-3 gets none (missing → errored).
+    expect(done).toMatchObject({ status: 'completed', recordsSourced: 4, invalidCount: 6, batchesCompleted: 1, publishedCount: 2, rejectedCount: 0, erroredCount: 2 });
     const [batch] = await batches(done.id);
-    expect(batch!.hookCounts.sloppy).toEqual({ passed: 3, rejected: 0, errored: 0, missing: 1, invalid: 3 });
+    expect(batch!.hookCounts.sloppy).toEqual({ passed: 2, rejected: 0, errored: 1, missing: 1, invalid: 2 });
     const kinds = await new RecordIssueRepository().countByKind(harness.database.db, done.id);
     expect(kinds).toEqual({
       malformed_line: 1,
@@ -109,7 +109,7 @@ describe('failure model (local runner)', () => {
       invalid_session: 1,
       invalid_output: 1,
       unknown_id: 1,
-      duplicate_outcome: 1,
+      conflicting_outcomes: 1,
       missing: 1,
     });
     const issues = await new RecordIssueRepository().list(harness.database.db, done.id);

@@ -76,5 +76,6 @@ export async function statusCommand(db: Database, runId: string): Promise<{ run:
   const ledger = new RunLedger(db);
   const run = await ledger.runs.find(db, runId);
   if (!run) return undefined;
-  return { run, text: runSummary(run, await ledger.batches.listForRun(db, runId)) };
+  const [batches, issuesNotListed] = await Promise.all([ledger.batches.listForRun(db, runId), ledger.issues.countUnlisted(db, runId)]);
+  return { run, text: runSummary(run, batches, issuesNotListed) };
 }

@@ -1,4 +1,4 @@
-import type { IngestBatchRow, IngestRunRow } from '#osa/persistence';
+import { type IngestBatchRow, type IngestRunRow, MAX_LISTED_ISSUES } from '#osa/persistence';
 
 /** Counts of a run's batches by ledger state, from its ledger rows. */
 export function batchStates(batches: readonly IngestBatchRow[]) {
@@ -25,7 +25,7 @@ export function progressLine(run: IngestRunRow, batches: readonly IngestBatchRow
 }
 
 /** The run card: what an operator needs to see what happened to every batch. */
-export function runSummary(run: IngestRunRow, batches: readonly IngestBatchRow[]): string {
+export function runSummary(run: IngestRunRow, batches: readonly IngestBatchRow[], issuesNotListed = 0): string {
   const lines = [
     `run        ${run.id}`,
     `convention ${run.conventionId}`,
@@ -44,6 +44,7 @@ export function runSummary(run: IngestRunRow, batches: readonly IngestBatchRow[]
   for (const [hook, t] of hookTotals) {
     lines.push(`hook       ${hook}: passed ${t.passed}, rejected ${t.rejected}, errored ${t.errored}, missing ${t.missing}, invalid lines ${t.invalid}`);
   }
+  if (issuesNotListed > 0) lines.push(`issues     ${issuesNotListed} counted but not listed (each stage step lists at most ${MAX_LISTED_ISSUES} per batch)`);
   if (run.deferrals > 0) lines.push(`waited     ${run.deferrals} deferrals, ${(run.deferredMs / 1000).toFixed(1)}s`);
   if (run.failureReason) lines.push(`last failure [${run.failureKind}] ${run.failureReason}`);
   for (const batch of batches.filter((b) => b.state === 'failed')) {

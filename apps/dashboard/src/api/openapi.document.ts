@@ -70,6 +70,10 @@ export const openApiDocument = {
               hooks: { type: 'array', items: { type: 'string' } },
               batches: { type: 'object', properties: { byState: { type: 'object' }, hooks: { type: 'object' }, items: { type: 'array' } } },
               issuesByKind: { type: 'object', additionalProperties: { type: 'integer' } },
+              issuesNotListed: {
+                type: 'integer',
+                description: 'issues counted on the batches but not stored one by one: each stage step stores at most 5,000 per batch (per hook) and one issues_truncated line for the rest',
+              },
               failedBatches: {
                 type: 'array',
                 items: { type: 'object', properties: { batchIndex: { type: 'integer' }, stage: { type: 'string' }, kind: { type: 'string' }, reason: { type: 'string' }, logs: { type: 'array', items: { type: 'string' } } } },

@@ -41,15 +41,18 @@ export class RunQueryService {
   async card(runId: string) {
     const run = await this.find(runId);
     if (!run) return undefined;
-    const [batches, issuesByKind] = await Promise.all([
+    const [batches, issuesByKind, issuesNotListed] = await Promise.all([
       this.batches.listForRun(this.database.db, runId),
       this.issues.countByKind(this.database.db, runId),
+      this.issues.countUnlisted(this.database.db, runId),
     ]);
     return {
       ...runSummary(run),
       hooks: run.convention.hooks.map((h) => h.name),
       batches: ledgerSummary(batches),
       issuesByKind,
+      // Counted on the batches but not stored one by one (past the per-step cap).
+      issuesNotListed,
       failedBatches: batches
         .filter((b) => b.state === 'failed')
         .map((b) => ({

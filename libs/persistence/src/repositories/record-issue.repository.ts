@@ -1,6 +1,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../database/database.js';
 import { type RecordIssueInsert, recordIssues } from '../schema/tables.js';
+import { ISSUES_TRUNCATED } from './capped-issues.js';
 
 export type RecordIssue = Omit<RecordIssueInsert, 'id' | 'createdAt'>;
 
@@ -31,5 +32,17 @@ export class RecordIssueRepository {
       .where(eq(recordIssues.runId, runId))
       .groupBy(recordIssues.kind);
     return Object.fromEntries(rows.map((r) => [r.kind, r.n]));
+  }
+
+  /**
+   * Issues that were counted but not stored: the sum of the counts that `issues_truncated`
+   * lines start with (their reason is written only by `CappedIssues`, never by a container).
+   */
+  async countUnlisted(db: Executor, runId: string): Promise<number> {
+    const [row] = await db
+      .select({ n: sql<string | null>`sum(substring(${recordIssues.reason} from '^[0-9]+')::bigint)` })
+      .from(recordIssues)
+      .where(and(eq(recordIssues.runId, runId), eq(recordIssues.kind, ISSUES_TRUNCATED)));
+    return Number(row?.n ?? 0);
   }
 }

@@ -6,21 +6,25 @@ import type { RecordIssue } from '#osa/persistence';
 import { readJsonLines } from '#osa/storage';
 import type { BatchRecords } from './batch-records.js';
 import type { CheckpointPart, OutcomeLine } from './hook-checkpoint.js';
+import { OutcomeLineTally } from './outcome-line-tally.js';
 
-const OUTPUTS = [
+export const HOOK_OUTPUTS = [
   { file: 'features.jsonl', schema: hookFeatureLineSchema, outcome: 'passed' },
   { file: 'rejections.jsonl', schema: hookRejectionLineSchema, outcome: 'rejected' },
   { file: 'errors.jsonl', schema: hookErrorLineSchema, outcome: 'errored' },
 ] as const;
 
-/** Issue kinds that count as invalid hook output. */
-export const INVALID_OUTPUT_KINDS = new Set(['invalid_output', 'unknown_id', 'duplicate_outcome']);
+/** Kind of the errored outcome of a record that one sub-run gave more than one outcome line. */
+export const CONFLICTING_OUTCOMES = 'conflicting_outcomes';
 
 /**
- * Reads one hook sub-run's output files into a checkpoint part. Each record of the sub-run gets
- * at most one outcome; a line that does not parse, names an id outside the batch, or gives a
- * record a second outcome is kept as an issue. A killed container's unfinished last line is
- * not an outcome (its record runs again).
+ * Reads one hook sub-run's output files into a checkpoint part. A line that does not parse or
+ * names an id this sub-run was not given is kept as an issue (invalid output). A record with
+ * exactly one outcome line gets that outcome; a record with more than one, in one file or across
+ * files, identical or not, is errored (`conflicting_outcomes`, not retryable, the reason naming
+ * every file and line), whatever order the files are read in: a record is published only when
+ * its hook said one thing about it. A killed container's unfinished last line is not an outcome
+ * (its record runs again).
  */
 export async function absorbHookOutput(args: {
   outDir: string;
@@ -31,38 +35,49 @@ export async function absorbHookOutput(args: {
   killed: boolean;
   issue: Omit<RecordIssue, 'kind' | 'reason'>;
 }): Promise<void> {
-  const { part } = args;
-  for (const output of OUTPUTS) {
+  const { part, records } = args;
+  // Per record, which lines gave it an outcome: typed arrays by position, not the lines.
+  const tally = new OutcomeLineTally(records.size, HOOK_OUTPUTS.length);
+  for (const [fileIndex, output] of HOOK_OUTPUTS.entries()) {
     const file = path.join(args.outDir, output.file);
     if (!(await stat(file).catch(() => undefined))) continue;
     for await (const line of readJsonLines(file, { containerOutput: true })) {
       if (args.killed && !line.terminated) continue;
       const where = `${output.file} line ${line.lineNumber}`;
+      const invalid = (kind: string, reason: string, sourceId?: string) => part.addIssue({ ...args.issue, lineNumber: line.lineNumber, sourceId, kind, reason });
       const result = line.problem ? { ok: false as const, error: line.problem.message } : safeParse(output.schema, line.text);
       if (!result.ok) {
-        part.addIssue({ ...args.issue, lineNumber: line.lineNumber, kind: 'invalid_output', reason: `${where}: ${result.error}` });
+        await invalid('invalid_output', `${where}: ${result.error}`);
         continue;
       }
       const id = (result.value as { id: string }).id;
-      if (args.records.positionOf(id) === undefined) {
-        part.addIssue({ ...args.issue, lineNumber: line.lineNumber, sourceId: id, kind: 'unknown_id', reason: `${where} names id "${id}", which is not in the batch` });
+      const position = records.positionOf(id);
+      if (position === undefined) {
+        await invalid('unknown_id', `${where} names id "${id}", which is not in the batch`, id);
         continue;
       }
-      if (!args.expected(id) || part.has(id)) {
-        part.addIssue({ ...args.issue, lineNumber: line.lineNumber, sourceId: id, kind: 'duplicate_outcome', reason: `${where} gives "${id}" a second outcome; the first is kept` });
+      if (!args.expected(id)) {
+        if (part.has(id)) await invalid('duplicate_outcome', `${where} gives "${id}" an outcome, but an earlier run of the hook gave it one; that one is kept`, id);
+        else await invalid('unknown_id', `${where} names id "${id}", which this run of the hook was not given`, id);
         continue;
       }
-      const outcome = { id, outcome: output.outcome, ...withoutId(result.value as { id: string }) } as OutcomeLine;
-      await part.add(outcome);
-      if (outcome.outcome === 'rejected') part.addIssue({ ...args.issue, sourceId: id, kind: 'rejected', reason: outcome.reason! });
-      if (outcome.outcome === 'errored') {
-        part.addIssue({ ...args.issue, sourceId: id, kind: 'errored', reason: `${outcome.error}${outcome.retryable ? ' (retryable)' : ''}` });
+      // The first line is written at once; should a second follow, the record's outcome is
+      // replaced below, so nothing waits in memory for the files to end.
+      if (tally.add(position, fileIndex, line.lineNumber) === 1) {
+        await part.add({ id, outcome: output.outcome, ...withoutId(result.value as { id: string }) } as OutcomeLine);
       }
     }
+  }
+  for (const position of tally.conflicted()) {
+    const id = records.idAt(position);
+    const lines = tally.describe(position, HOOK_OUTPUTS.map((o) => o.file));
+    await part.add({ id, outcome: 'errored', kind: CONFLICTING_OUTCOMES, retryable: false, error: `conflicting outcomes: the hook wrote ${lines} for this record; it must write exactly one` });
   }
 }
 
 function safeParse<S extends z.ZodType>(schema: S, text: string): { ok: true; value: z.output<S> } | { ok: false; error: string } {
+  // Every outcome line is an object; garbage is refused without the cost of a parse error.
+  if (text.trimStart()[0] !== '{') return { ok: false, error: 'not a JSON object' };
   let json: unknown;
   try {
     json = JSON.parse(text);

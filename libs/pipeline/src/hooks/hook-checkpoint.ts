@@ -1,7 +1,7 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { HookOutcome } from '#osa/domain';
-import type { RecordIssue } from '#osa/persistence';
+import { ISSUES_TRUNCATED, MAX_LISTED_ISSUES, type RecordIssue } from '#osa/persistence';
 import { JsonLinesWriter, readJsonLines } from '#osa/storage';
 import type { BatchRecords } from './batch-records.js';
 
@@ -15,6 +15,8 @@ export interface OutcomeLine {
   reason?: string;
   error?: string;
   retryable?: boolean;
+  /** Issue kind of an outcome the pipeline decided itself (`conflicting_outcomes`); else the outcome. */
+  kind?: string;
 }
 
 export interface CheckpointEntry {
@@ -24,24 +26,43 @@ export interface CheckpointEntry {
   byteLength: number;
 }
 
+/** Where an issue stands: everything but what and why. */
+export type IssuePlace = Omit<RecordIssue, 'kind' | 'reason' | 'sourceId' | 'lineNumber'>;
+
 const OUTCOMES: readonly FinalOutcome[] = ['passed', 'rejected', 'errored'];
 const NONE = 255;
+/**
+ * Issues files written before outcome issues were derived from the outcome lines also hold
+ * `rejected` / `errored` issues; those are read from the outcomes now, so they are skipped.
+ */
+const DERIVED_KINDS = new Set(['rejected', 'errored']);
+
+/**
+ * A line of a part's issues file: an issue, or (last, when the part had more than it lists) how
+ * many more unusable lines it counted. Only the first issues of a hook and batch are stored in
+ * Postgres, so a part need not keep more on disk either.
+ */
+type IssuesFileLine = RecordIssue | { kind: typeof ISSUES_TRUNCATED; count: number };
 
 /**
  * The outcomes one hook has given a batch so far, kept across OOM retries, transient retries
- * and crashes. Each sub-run commits a part: its issues first, then its outcomes written to a
- * temporary file and renamed, so a part exists only once it is whole (argo-workflows #3761
+ * and crashes. Each sub-run commits a part: its issues file first, then its outcomes written to
+ * a temporary file and renamed, so a part exists only once it is whole (argo-workflows #3761
  * lost data by trusting half-written output). In memory an outcome is a slot in typed arrays
- * indexed by the record's position, not an object: a batch of 500,000 records must fit a
- * hook-runner's memory.
+ * indexed by the record's position, not an object, and issues are only counted: a batch of
+ * 500,000 records, or a hook that writes millions of bad lines, must fit a hook-runner's memory.
+ *
+ * Within a part the last line for a record is its outcome (a sub-run may replace an outcome it
+ * wrote, as when the record turns out to have conflicting lines); across parts the first is,
+ * since a later sub-run only runs records that have none.
  */
 export class HookCheckpoint {
-  readonly issues: RecordIssue[] = [];
   private readonly files: string[] = [];
   private readonly outcome: Uint8Array;
   private readonly fileIndex: Uint16Array;
   private readonly offset: Float64Array;
   private readonly length: Uint32Array;
+  private invalidLines = 0;
 
   private constructor(
     readonly dir: string,
@@ -62,11 +83,17 @@ export class HookCheckpoint {
       const index = checkpoint.addFile(file);
       for await (const line of readJsonLines(file)) {
         const { id, outcome } = JSON.parse(line.text) as OutcomeLine;
-        if (!checkpoint.has(id)) checkpoint.record(id, outcome, index, line.offset, line.byteLength);
+        const p = records.positionOf(id);
+        if (p === undefined) continue;
+        if (!checkpoint.hasPosition(p) || checkpoint.fileIndex[p] === index) checkpoint.record(id, outcome, index, line.offset, line.byteLength);
       }
-      const issuesFile = file.replace(/\.jsonl$/, '.issues.jsonl');
+      const issuesFile = issuesFileOf(file);
       if (await stat(issuesFile).catch(() => undefined)) {
-        for await (const line of readJsonLines(issuesFile)) checkpoint.issues.push(JSON.parse(line.text) as RecordIssue);
+        for await (const line of readJsonLines(issuesFile)) {
+          const entry = JSON.parse(line.text) as IssuesFileLine;
+          if ('count' in entry) checkpoint.invalidLines += entry.count;
+          else if (!DERIVED_KINDS.has(entry.kind)) checkpoint.invalidLines++;
+        }
       }
     }
     return checkpoint;
@@ -87,15 +114,45 @@ export class HookCheckpoint {
     return { outcome: OUTCOMES[this.outcome[p]!]!, file: this.files[this.fileIndex[p]!]!, offset: this.offset[p]!, byteLength: this.length[p]! };
   }
 
-  counts(): Record<FinalOutcome, number> {
-    const counts = { passed: 0, rejected: 0, errored: 0 };
+  /** Records per final outcome, and the hook's output lines that could not be used. */
+  counts(): Record<FinalOutcome, number> & { invalid: number } {
+    const counts = { passed: 0, rejected: 0, errored: 0, invalid: this.invalidLines };
     for (const o of this.outcome) if (o !== NONE) counts[OUTCOMES[o]!]++;
     return counts;
   }
 
+  /**
+   * The issues of the committed parts, streamed from disk in part order: each part's unusable
+   * output lines (the first of them, see IssuesFileLine), then a `rejected` / `errored` (or
+   * `conflicting_outcomes`) issue per record whose outcome that part holds. At least the first
+   * MAX_LISTED_ISSUES of the `counts().invalid + rejected + errored` issues; a caller that lists
+   * only some stops iterating and counts the rest.
+   */
+  async *issues(place: IssuePlace): AsyncGenerator<RecordIssue> {
+    for (const [index, file] of this.files.entries()) {
+      const issuesFile = issuesFileOf(file);
+      if (await stat(issuesFile).catch(() => undefined)) {
+        for await (const line of readJsonLines(issuesFile)) {
+          const entry = JSON.parse(line.text) as IssuesFileLine;
+          if (!('count' in entry) && !DERIVED_KINDS.has(entry.kind)) yield entry;
+        }
+      }
+      if (!(await stat(file).catch(() => undefined))) continue;
+      for await (const line of readJsonLines(file)) {
+        const outcome = JSON.parse(line.text) as OutcomeLine;
+        if (outcome.outcome === 'passed') continue;
+        const p = this.records.positionOf(outcome.id);
+        // A line that a later line of its part replaced is not the record's outcome.
+        if (p === undefined || this.fileIndex[p] !== index || this.offset[p] !== line.offset) continue;
+        yield { ...place, sourceId: outcome.id, kind: outcome.kind ?? outcome.outcome, reason: outcomeReason(outcome) };
+      }
+    }
+  }
+
   async openPart(name: string): Promise<CheckpointPart> {
     const file = path.join(this.dir, `part-${name}.jsonl`);
-    return new CheckpointPart(this, this.addFile(file), await JsonLinesWriter.open(file), file);
+    const [outcomes, issues] = await Promise.all([JsonLinesWriter.open(file), JsonLinesWriter.open(issuesFileOf(file))]);
+    return new CheckpointPart(this, this.addFile(file), outcomes, issues);
   }
 
   /** @internal Parts record their lines as they write them; ids outside the batch are ignored. */
@@ -108,6 +165,11 @@ export class HookCheckpoint {
     this.length[p] = byteLength;
   }
 
+  /** @internal Parts count the unusable output lines they write down. */
+  countInvalidLine(): void {
+    this.invalidLines++;
+  }
+
   private addFile(file: string): number {
     this.files.push(file);
     return this.files.length - 1;
@@ -115,18 +177,20 @@ export class HookCheckpoint {
 }
 
 /**
- * The outcomes of one sub-run. They are visible in the checkpoint as they are written, because a
- * checkpoint lives only as long as one execution of the stage step, and a step whose part fails
- * to commit fails with it; a later step loads only committed parts from disk.
+ * The outcomes of one sub-run, and its issues, streamed to disk as they come. They are visible
+ * in the checkpoint as they are written, because a checkpoint lives only as long as one
+ * execution of the stage step, and a step whose part fails to commit fails with it; a later step
+ * loads only committed parts from disk.
  */
 export class CheckpointPart {
-  private readonly issues: RecordIssue[] = [];
+  private written = 0;
+  private unwritten = 0;
 
   constructor(
     private readonly checkpoint: HookCheckpoint,
     private readonly fileIndex: number,
-    private readonly writer: JsonLinesWriter,
-    private readonly file: string,
+    private readonly outcomes: JsonLinesWriter,
+    private readonly issueWriter: JsonLinesWriter,
   ) {}
 
   /** True when the checkpoint already holds an outcome for the id (from this part or before). */
@@ -134,20 +198,35 @@ export class CheckpointPart {
     return this.checkpoint.has(id);
   }
 
+  /** Writes the record's outcome; a later `add` for the same record in this part replaces it. */
   async add(line: OutcomeLine): Promise<void> {
-    const at = await this.writer.write(line);
+    const at = await this.outcomes.write(line);
     this.checkpoint.record(line.id, line.outcome, this.fileIndex, at.offset, at.byteLength);
   }
 
-  addIssue(issue: RecordIssue): void {
-    this.issues.push(issue);
+  /** Keeps an output line that could not be used, with its reason; it counts as invalid output. */
+  async addIssue(issue: RecordIssue): Promise<void> {
+    this.checkpoint.countInvalidLine();
+    if (this.written === MAX_LISTED_ISSUES) {
+      this.unwritten++;
+      return;
+    }
+    this.written++;
+    await this.issueWriter.write(issue);
   }
 
   async commit(): Promise<void> {
-    const issues = await JsonLinesWriter.open(this.file.replace(/\.jsonl$/, '.issues.jsonl'));
-    for (const issue of this.issues) await issues.write(issue);
-    await issues.close();
-    await this.writer.close();
-    this.checkpoint.issues.push(...this.issues);
+    if (this.unwritten > 0) await this.issueWriter.write({ kind: ISSUES_TRUNCATED, count: this.unwritten } satisfies IssuesFileLine);
+    await this.issueWriter.close();
+    await this.outcomes.close();
   }
+}
+
+function issuesFileOf(partFile: string): string {
+  return partFile.replace(/\.jsonl$/, '.issues.jsonl');
+}
+
+function outcomeReason(line: OutcomeLine): string {
+  if (line.outcome === 'rejected') return line.reason ?? '';
+  return `${line.error ?? ''}${line.retryable ? ' (retryable)' : ''}`;
 }

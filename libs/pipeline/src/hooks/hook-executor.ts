@@ -169,9 +169,7 @@ export class HookExecutor {
   private async errorRecords(job: HookExecution, checkpoint: HookCheckpoint, positions: readonly number[], error: string): Promise<void> {
     const part = await checkpoint.openPart(`a${job.attempt}-oom-${this.step++}`);
     for (const position of positions) {
-      const id = job.records.idAt(position);
-      await part.add({ id, outcome: 'errored', error, retryable: false });
-      part.addIssue({ runId: job.runId, batchIndex: job.batchIndex, stage: 'hooks', hook: job.hook.name, sourceId: id, kind: 'errored', reason: error });
+      await part.add({ id: job.records.idAt(position), outcome: 'errored', error, retryable: false });
     }
     await part.commit();
   }

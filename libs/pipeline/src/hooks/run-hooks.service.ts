@@ -1,13 +1,12 @@
 import path from 'node:path';
 import { BatchState, emptyHookCounts, type HookCounts } from '#osa/domain';
-import type { Database, RecordIssue, RunLedger } from '#osa/persistence';
+import { CappedIssues, type Database, type RecordIssue, type RunLedger } from '#osa/persistence';
 import { QueueName } from '#osa/queues';
 import type { ContainerRunner } from '#osa/runners';
 import { BatchLayout } from '#osa/storage';
 import type { StageJob } from '../ingester/ingest-batch.service.js';
 import type { JobProducer } from '../jobs/job-producer.js';
 import { loadStageBatch } from '../jobs/load-stage-batch.js';
-import { INVALID_OUTPUT_KINDS } from './absorb-hook-output.js';
 import type { HookCheckpoint } from './hook-checkpoint.js';
 import { BatchRecords } from './batch-records.js';
 import { HookExecutor, type OomPolicy } from './hook-executor.js';
@@ -66,15 +65,21 @@ export class RunHooksService {
     const hookCounts: Record<string, HookCounts> = {};
     const issues: RecordIssue[] = [];
     for (const { name, checkpoint } of results) {
-      const counts = emptyHookCounts();
-      Object.assign(counts, checkpoint.counts());
-      for (const issue of checkpoint.issues) if (INVALID_OUTPUT_KINDS.has(issue.kind)) counts.invalid++;
-      issues.push(...checkpoint.issues);
+      const counts: HookCounts = { ...emptyHookCounts(), ...checkpoint.counts() };
+      const place = { runId, batchIndex, stage: 'hooks', hook: name };
+      const listed = new CappedIssues();
+      for await (const issue of checkpoint.issues(place)) {
+        if (listed.full) break;
+        listed.add(issue);
+      }
       for (let p = 0; p < records.size; p++) {
         if (checkpoint.hasPosition(p)) continue;
         counts.missing++;
-        issues.push({ runId, batchIndex, stage: 'hooks', hook: name, sourceId: records.idAt(p), kind: 'missing', reason: `hook "${name}" wrote no outcome for this record (missing output)` });
+        if (!listed.full) listed.add({ ...place, sourceId: records.idAt(p), kind: 'missing', reason: `hook "${name}" wrote no outcome for this record (missing output)` });
       }
+      // Issues are streamed from disk only up to the cap; the rest are known from the counts.
+      listed.setTotal(counts.invalid + counts.rejected + counts.errored + counts.missing);
+      for (const issue of listed.toRecords(place, `issues of hook "${name}"`)) issues.push(issue);
       hookCounts[name] = counts;
     }
     const recorded = await this.ledger.recordHooked(

@@ -10,7 +10,7 @@ import {
   MAX_OUTPUT_DEPTH,
   UNSTORABLE_VALUE,
 } from '#osa/domain';
-import type { RecordIssue } from '#osa/persistence';
+import { CappedIssues, type RecordIssue } from '#osa/persistence';
 import {
   checkFileRefs,
   containerOutputLimits,
@@ -44,9 +44,6 @@ export interface NormalizedBatch {
   session: unknown;
 }
 
-/** More detailed issues than this per batch are summarized in one line. */
-const MAX_ISSUES = 5000;
-
 /** Issue kinds of lines the reader refused before parsing them. */
 const PROBLEM_KINDS: Record<LineProblem['kind'], string> = {
   file_refused: 'refused_output_file',
@@ -64,16 +61,12 @@ const PROBLEM_KINDS: Record<LineProblem['kind'], string> = {
 export async function normalizeIngesterOutput(input: NormalizeInput): Promise<NormalizedBatch> {
   const limits = containerOutputLimits();
   const where = { runId: input.runId, batchIndex: input.batchIndex, stage: 'ingester' };
-  const issues: RecordIssue[] = [];
+  // Every invalid line is counted; only the first ones are listed (see CappedIssues).
+  const listed = new CappedIssues();
   let invalidCount = 0;
-  let suppressed = 0;
   const issue = (lineNumber: number, kind: string, reason: string, sourceId?: string) => {
     invalidCount++;
-    if (issues.length >= MAX_ISSUES) {
-      suppressed++;
-      return;
-    }
-    issues.push({ ...where, lineNumber: lineNumber || undefined, kind, reason, sourceId });
+    listed.add({ ...where, lineNumber: lineNumber || undefined, kind, reason, sourceId });
   };
 
   const recordsFile = path.join(input.outDir, 'records.jsonl');
@@ -142,7 +135,7 @@ export async function normalizeIngesterOutput(input: NormalizeInput): Promise<No
     await Promise.all([batch.abort(), hookInput.abort()]);
     throw err;
   }
-  if (suppressed > 0) issues.push({ ...where, kind: 'issues_truncated', reason: `${suppressed} more invalid lines were counted but not listed` });
+  const issues = listed.toRecords(where, 'invalid lines');
   // Asked for records (a batch with nothing left to take does not run the ingester at all).
   if (!wroteRecords && input.limit > 0) {
     issues.push({ ...where, kind: 'no_records_file', reason: 'the ingester exited successfully without writing records.jsonl; the batch has no records, so ingestion stops after it' });
