@@ -36,9 +36,11 @@ export function failedJobError(finished: FinishedJob): Error {
   const who = describeContainer(request);
   const failure = jobFailure(job);
   if (failure.reason === 'DeadlineExceeded') {
+    // The same kind as the local runner's timeout: the hook stage keeps a killed hook's finished
+    // outcomes only for that kind, so a different one would restart a timed-out hook from zero.
     return new TransientError(
-      `${who} exceeded its deadline of ${request.limits.timeout_seconds}s (Job ${job.metadata?.name}: ${failure.message ?? 'DeadlineExceeded'})`,
-      ErrorKind.DeadlineExceeded,
+      `${who} exceeded its timeout of ${request.limits.timeout_seconds}s (Job ${job.metadata?.name}: ${failure.message ?? 'DeadlineExceeded'})`,
+      ErrorKind.Timeout,
       logTail,
       context(request, job),
     );
@@ -48,6 +50,16 @@ export function failedJobError(finished: FinishedJob): Error {
   const disrupted = disruption(pod);
   if (disrupted) {
     return new TransientError(`${who} pod ${pod?.metadata?.name} was evicted: ${disrupted}`, ErrorKind.Evicted, logTail, context(request, job));
+  }
+  if (!pod || pod.metadata?.deletionTimestamp) {
+    // Someone deleted the pod while it ran: the Job controller counts it failed, and what the
+    // container exited with (SIGTERM from the kubelet, if anything) says nothing about the work.
+    return new TransientError(
+      `${who} pod ${pod?.metadata?.name ?? 'of Job ' + job.metadata?.name} was deleted before it finished (Job ${job.metadata?.name}: ${failure.reason ?? 'failed'})`,
+      ErrorKind.Vanished,
+      logTail,
+      context(request, job),
+    );
   }
   const exitCode = terminatedState(pod)?.exitCode;
   if (exitCode !== undefined && exitCode !== 0) return exitError(request, exitCode, logTail);

@@ -79,11 +79,11 @@ describe(KubernetesJobRunner.name, () => {
       await expect(run).resolves.toMatchObject({ exitCode: 0 });
     });
 
-    it('throws a transient deadline_exceeded when the Job runs past activeDeadlineSeconds', async () => {
+    it('throws a transient timeout (the local runner\'s kind) when the Job runs past activeDeadlineSeconds', async () => {
       h = await startHarness();
       const err = await failure(h.runner.run(h.request({ image: Images.hang, limits: { timeout_seconds: 1, memory: '256m', cpu: '0.5' } })));
       expect(err).toBeInstanceOf(TransientError);
-      expect(err).toMatchObject({ kind: ErrorKind.DeadlineExceeded, logTail: ['started'] });
+      expect(err).toMatchObject({ kind: ErrorKind.Timeout, logTail: ['started'] });
     });
 
     it('throws a transient evicted when the kubelet evicts the pod', async () => {

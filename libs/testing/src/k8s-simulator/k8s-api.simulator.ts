@@ -118,6 +118,16 @@ export class K8sApiSimulator {
     this.cluster.deleteJob(namespace, name, 'Background');
   }
 
+  /** The kubelet evicts the pod now: phase Failed, reason Evicted, DisruptionTarget. */
+  evictPod(name: string, namespace = 'osa-ingest', message?: string): void {
+    this.cluster.evictPod(namespace, name, message);
+  }
+
+  /** Deletes a pod behind the runner's back; its Job fails, as the real Job controller decides. */
+  deletePod(name: string, namespace = 'osa-ingest'): void {
+    this.cluster.deletePodOfJob(namespace, name);
+  }
+
   /** Fast-forwards the TTL controller: finished Jobs with ttlSecondsAfterFinished are deleted now. */
   expireTtl(): void {
     this.cluster.expireTtl();

@@ -25,6 +25,7 @@ interface SimPod {
   obj: Obj;
   abort: AbortController;
   stop?: StopReason;
+  evictMessage?: string;
   logFile: string;
   schedule?: () => void;
 }
@@ -227,7 +228,8 @@ export class SimCluster {
     }
     if (pod.stop === 'deleted' || pod.stop === 'deadline') return;
     if (pod.stop === 'evict') {
-      PodStatus.evicted(pod.obj, fault?.type === 'evict' && fault.message ? fault.message : 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 52Mi.');
+      const message = pod.evictMessage ?? (fault?.type === 'evict' ? fault.message : undefined);
+      PodStatus.evicted(pod.obj, message ?? 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 52Mi.');
     } else if (pod.stop === 'oom' || exit.reason === 'oom') {
       const lies = fault?.type === 'oom' && fault.jobSucceeds;
       PodStatus.terminated(pod.obj, lies ? 0 : 137, 'OOMKilled', lies ? 'Succeeded' : 'Failed');
@@ -289,6 +291,26 @@ export class SimCluster {
     const expire = () => this.jobs.get(key(namespace, name)) === job && this.deleteJob(namespace, name, 'Background');
     if (this.options.ttlScale === 0) expire();
     else job.timers.push(later(expire, ttl * 1000 * this.options.ttlScale));
+  }
+
+  /** The kubelet evicts a pod now (node pressure). */
+  evictPod(namespace: string, name: string, message?: string): void {
+    const pod = this.pod(namespace, name);
+    pod.evictMessage = message;
+    this.stopPod(pod, 'evict');
+  }
+
+  /**
+   * A client deletes a pod of a running Job. The Job controller counts a pod deleted before it
+   * finished as failed (podReplacementPolicy TerminatingOrFailed), so with backoffLimit 0 the Job
+   * fails; the pod is gone once the controller has dropped its tracking finalizer.
+   */
+  deletePodOfJob(namespace: string, name: string): void {
+    const pod = this.pod(namespace, name);
+    const job = [...this.jobs.values()].find((j) => this.podsOf(j).includes(pod));
+    const finished = pod.obj.status.phase === 'Succeeded' || pod.obj.status.phase === 'Failed';
+    this.deletePod(pod);
+    if (job && !finished) void this.finishJob(job, false);
   }
 
   stopPod(pod: SimPod, why: StopReason): void {
