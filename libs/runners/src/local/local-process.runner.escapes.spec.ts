@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -68,8 +68,12 @@ if (role === 'hog') {
  */
 const SERVICE_SCRIPT = (root: string) => String.raw`
 import { LocalProcessRunner } from ${JSON.stringify(pathToFileURL(path.join(root, 'libs/runners/src/index.ts')).href)};
-const [dataDir, container, pids] = process.argv.slice(2);
+import { readFileSync } from 'node:fs';
+const [dataDir, container, pids, then] = process.argv.slice(2);
 const runner = new LocalProcessRunner({ dataDir, cwd: dataDir, slots: 1, sampleIntervalMs: 10 });
+// "exit": the service exits (as after its shutdown grace) once its container is up.
+const exitWhenUp = () => (readFileSync(pids, 'utf8') ? process.exit(0) : setTimeout(exitWhenUp, 10));
+if (then === 'exit') exitWhenUp();
 await runner.run({
   role: 'ingester', runId: 'run-1', batchIndex: 0, attempt: 1,
   command: [process.execPath, container, 'sleeper', pids],
@@ -215,32 +219,44 @@ describe(`${LocalProcessRunner.name} and processes that escape the container`, (
     expect(processes.filter(isAlive)).toEqual([]);
   }, 20_000);
 
-  /** Starts a service process that runs one container, waits until the container is up, SIGKILLs the service. */
-  async function serviceKilledWithItsContainerRunning(): Promise<Recorded> {
+  /** Starts a service process that runs one container and waits until the container is up. */
+  async function serviceWithItsContainerRunning(then: 'exit' | 'stay'): Promise<{ service: ChildProcess; exited: Promise<unknown>; container: Recorded }> {
     await writeFile(path.join(dir, 'ts-loader.mjs'), TS_LOADER(REPO_ROOT));
     await writeFile(
       path.join(dir, 'register.mjs'),
       `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'ts-loader.mjs')).href)});\n`,
     );
     await writeFile(path.join(dir, 'service.mjs'), SERVICE_SCRIPT(REPO_ROOT));
-    const service = spawn(process.execPath, ['--import', path.join(dir, 'register.mjs'), path.join(dir, 'service.mjs'), dataDir, container, pidsFile], {
+    const service = spawn(process.execPath, ['--import', path.join(dir, 'register.mjs'), path.join(dir, 'service.mjs'), dataDir, container, pidsFile, then], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let serviceErrors = '';
     service.stderr!.on('data', (chunk: Buffer) => (serviceErrors += chunk.toString()));
-    const serviceExited = new Promise((resolve) => service.on('exit', resolve));
-    const [orphan] = await waitFor('the service to start its container', async () => {
+    const exited = new Promise((resolve) => service.on('exit', resolve));
+    const [started] = await waitFor('the service to start its container', async () => {
       const processes = await recorded();
       if (processes.length > 0) return processes;
-      if (service.exitCode !== null) throw new Error(`the service exited: ${serviceErrors}`);
+      if (service.exitCode !== null && then === 'stay') throw new Error(`the service exited: ${serviceErrors}`);
       return undefined;
     });
-    service.kill('SIGKILL');
-    await serviceExited;
-    expect(isAlive(orphan!)).toBe(true);
-    return orphan!;
+    return { service, exited, container: started! };
   }
+
+  /** A service SIGKILLed while its container runs; the container lives on. */
+  async function serviceKilledWithItsContainerRunning(): Promise<Recorded> {
+    const { service, exited, container: orphan } = await serviceWithItsContainerRunning('stay');
+    service.kill('SIGKILL');
+    await exited;
+    expect(isAlive(orphan)).toBe(true);
+    return orphan;
+  }
+
+  it('kills the containers of a service that exits while they run', async () => {
+    const { exited, container: left } = await serviceWithItsContainerRunning('exit');
+    await exited;
+    await waitFor('the container of the exited service to be killed', () => !isAlive(left), { timeoutMs: 10_000 });
+  }, 30_000);
 
   it('reaps, on start, the container of a service killed with SIGKILL, and frees its slot', async () => {
     const orphan = await serviceKilledWithItsContainerRunning();

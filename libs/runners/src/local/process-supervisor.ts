@@ -8,6 +8,17 @@ import { readProcessSync } from './process-table.reader.js';
 /** How long output already written may still be read once the container is dead. */
 const DRAIN_MS = 1_000;
 
+/** Containers being supervised in this process, killed when it exits (e.g. after its shutdown grace). */
+const running = new Set<ContainerProcesses>();
+let killOnExit = false;
+function track(processes: ContainerProcesses): void {
+  if (!killOnExit) {
+    killOnExit = true;
+    process.once('exit', () => running.forEach((p) => p.killKnownNow()));
+  }
+  running.add(processes);
+}
+
 export interface SuperviseOptions {
   /** argv; the first element is the program. Never run through a shell. */
   command: readonly string[];
@@ -78,6 +89,7 @@ export function superviseProcess(options: SuperviseOptions): Promise<SupervisedE
     const processes = child.pid
       ? new ContainerProcesses(containerId, { pid: child.pid, startTicks: leaderInfo?.startTicks ?? 0 })
       : undefined;
+    if (processes) track(processes);
     // A caller that made the id (the local runner, which names a slot by it) registers it itself.
     const registered = !supervisedHere.has(containerId);
     if (registered) supervisedHere.add(containerId);
@@ -98,6 +110,7 @@ export function superviseProcess(options: SuperviseOptions): Promise<SupervisedE
       clearInterval(sampler);
       options.signal?.removeEventListener('abort', onAbort);
       const { survivors } = processes ? await processes.killAll() : { survivors: 0 };
+      if (processes) running.delete(processes);
       // Output written before the end is still in the pipes; once every writer is dead they close.
       // A writer that could not be killed must not keep the container running: stop reading.
       let drainTimer: NodeJS.Timeout | undefined;
