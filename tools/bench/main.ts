@@ -15,6 +15,7 @@ const BENCHES: Record<string, { load: () => Promise<{ run(): Promise<BenchResult
   pipelining: { load: () => import('./pipelining.bench.js'), timeoutMs: 90_000 },
   memory: { load: () => import('./memory.bench.js'), timeoutMs: 180_000 },
   scale: { load: () => import('./scale.bench.js'), timeoutMs: 240_000 },
+  'hostile-hooks': { load: () => import('./hostile-hooks.bench.js'), timeoutMs: 600_000 },
 };
 const RESULT_TAG = 'BENCH_RESULT ';
 
