@@ -45,6 +45,20 @@ async function expectExactCounts(harness: ProcessHarness, runId: string, timeout
   expect(rows[0]).toEqual({ n: TOTAL - REJECTED, distinct_sources: TOTAL - REJECTED });
 }
 
+/** Waits for a container's start marker; fails at once, with the logs, when a service has exited. */
+async function waitForMarker(harness: ProcessHarness, prefix: string, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    `marker ${prefix}`,
+    async () => {
+      if (harness.unexpectedExits.length > 0) {
+        throw new Error(`a service exited: ${JSON.stringify(harness.unexpectedExits)}; logs:\n${harness.serviceLogs().slice(-3000)}`);
+      }
+      return (await readdir(harness.markerDir)).some((f) => f.startsWith(prefix));
+    },
+    { timeoutMs },
+  );
+}
+
 async function freePort(): Promise<number> {
   const server = net.createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -112,7 +126,7 @@ describe('services under infrastructure faults', () => {
       // are sourced, hooked and published (fewer rounds than any stage has attempts).
       let terminated = 0;
       for (let round = 0; round < TOTAL / PAGE; round++) {
-        await harness.waitForMarker(`ingester-${runId}-${round}-`, 60_000);
+        await waitForMarker(harness, `ingester-${runId}-${round}-`);
         for (let burst = 0; burst < 3; burst++) {
           const { rows } = await harness.database.pool.query<{ n: number }>(
             `SELECT count(*)::int AS n FROM (
@@ -170,7 +184,7 @@ describe('services under infrastructure faults', () => {
       await harness.applyConvention(convention(harness, 'redis-faults', 300));
       const ports = await startWithPorts(harness);
       const runId = await harness.start('redis-faults');
-      await harness.waitForMarker(`ingester-${runId}-2-`, 60_000);
+      await waitForMarker(harness, `ingester-${runId}-2-`);
 
       await killRedis();
       for (const name of SERVICES) {
@@ -207,10 +221,13 @@ describe('services under infrastructure faults', () => {
       await harness.stop();
     });
 
-    const failedReason = async (queue: QueueName, jobId: string) =>
-      waitFor(`${queue} job ${jobId} to fail`, async () => {
-        const job = await queues[queue]!.getJob(jobId);
-        return job && (await job.getState()) === 'failed' ? job.failedReason : undefined;
+    /** `failed: <reason>` or `completed`, once the job has finished. */
+    const outcome = async (queue: QueueName, jobId: string) =>
+      waitFor(`${queue} job ${jobId} to finish`, async () => {
+        const state = await queues[queue]!.getJobState(jobId);
+        // Read once it has settled, so its reason is there.
+        if (state === 'failed') return `failed: ${(await queues[queue]!.getJob(jobId))!.failedReason}`;
+        return state === 'completed' ? state : undefined;
       });
 
     it('fails each stray job alone and completes the run with exact counts, the ingester running once per batch', async () => {
@@ -221,25 +238,23 @@ describe('services under infrastructure faults', () => {
 
       // While batch 2's ingester runs: a job for a batch far ahead (under a random id and under
       // the id the pipeline would give it), and a second job for batch 2 under another id.
-      await harness.waitForMarker(`ingester-${runId}-2-`);
+      await waitForMarker(harness, `ingester-${runId}-2-`);
       await queues[QueueName.NextBatch]!.add('stray', { runId, batchIndex: 999 }, { ...opts, jobId: `stray-${runId}-999` });
       await queues[QueueName.NextBatch]!.add('stray', { runId, batchIndex: 999 }, { ...opts, jobId: `next-${runId}-999` });
       await queues[QueueName.NextBatch]!.add('double', { runId, batchIndex: 2 }, { ...opts, jobId: `double-${runId}-2` });
+      const outcomes = [];
+      for (const jobId of [`stray-${runId}-999`, `next-${runId}-999`, `double-${runId}-2`]) outcomes.push(await outcome(QueueName.NextBatch, jobId));
+      // Failed alone: the run still ingests, nothing was accounted.
+      expect(await harness.ledger.runs.find(harness.database.db, runId)).toMatchObject({ status: 'running', ingestionFinished: false, batchesFailed: 0 });
+      for (const seen of outcomes) expect(seen).toMatch(/^failed: \[stray_job\] stray job: /);
       // While batch 3's hook runs: its publish job, before the hooks are done, under the id the
       // hooks stage would add it with; and a hooks job for a batch that does not exist.
-      await harness.waitForMarker(`hook-${runId}-3-`);
+      await waitForMarker(harness, `hook-${runId}-3-`);
       await queues[QueueName.HooksCompleted]!.add('early', { runId, batchIndex: 3 }, { ...opts, jobId: `hooked-${runId}-3` });
       await queues[QueueName.BatchReady]!.add('stray', { runId, batchIndex: 999 }, { ...opts, jobId: `ready-${runId}-999` });
 
       await expectExactCounts(harness, runId);
-      for (const [queue, jobId] of [
-        [QueueName.NextBatch, `stray-${runId}-999`],
-        [QueueName.NextBatch, `next-${runId}-999`],
-        [QueueName.NextBatch, `double-${runId}-2`],
-        [QueueName.BatchReady, `ready-${runId}-999`],
-      ] as const) {
-        expect(await failedReason(queue, jobId)).toMatch(/^\[stray_job\] stray job: /);
-      }
+      expect(await outcome(QueueName.BatchReady, `ready-${runId}-999`)).toMatch(/^failed: \[stray_job\] stray job: /);
       const ingesterStarts = (await readdir(harness.markerDir)).filter((f) => f.startsWith(`ingester-${runId}-2-`));
       expect(ingesterStarts).toHaveLength(1);
       expect(harness.unexpectedExits).toEqual([]);
