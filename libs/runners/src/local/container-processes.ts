@@ -1,12 +1,18 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CONTAINER_ID_ENV } from './container-marker.js';
-import { hasExited, type ProcessInfo, readEnvironValue, readProcessTable } from './process-table.reader.js';
+import { hasExited, type ProcessInfo, readEnvironValue, readProcess, readProcessTable } from './process-table.reader.js';
 
 /** How long {@link ContainerProcesses.killAll} keeps killing before it reports survivors. */
 const KILL_DEADLINE_MS = 5_000;
 /** Rounds of "stop, look again" before a kill: each round catches the children forked meanwhile. */
 const FREEZE_ROUNDS = 5;
+/**
+ * Every how many memory samples the whole process table is read. In between only the processes
+ * already known are, a few files instead of hundreds: on a busy machine a full read takes tens of
+ * milliseconds, long enough to miss a short burst of memory.
+ */
+const FULL_SCAN_EVERY = 5;
 
 /** The first process of a container: its pid and start time (so a reused pid is not mistaken for it). */
 export interface ContainerLeader {
@@ -44,6 +50,21 @@ export class ContainerProcesses {
     private readonly containerId: string,
     private readonly leader?: ContainerLeader,
   ) {}
+
+  private samples = 0;
+
+  /** Resident memory of the container's processes, in bytes (see {@link FULL_SCAN_EVERY}). */
+  async residentBytes(): Promise<number> {
+    const sum = (processes: (ProcessInfo | undefined)[]) => processes.reduce((total, p) => total + (p?.rssBytes ?? 0), 0);
+    if (this.samples++ % FULL_SCAN_EVERY === 0) return sum(await this.scan());
+    const known = await Promise.all(
+      [...this.known].map(async ([pid, startTicks]) => {
+        const p = await readProcess(pid);
+        return p?.startTicks === startTicks && !hasExited(p) ? p : undefined;
+      }),
+    );
+    return sum(known);
+  }
 
   /** The container's live processes (exited ones excluded), with their resident memory. */
   async scan(): Promise<ProcessInfo[]> {

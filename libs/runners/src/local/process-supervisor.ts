@@ -32,7 +32,7 @@ export interface SuperviseOptions {
   logLines?: number;
   /** Also append the full output here. */
   logFile?: string;
-  /** How often to sample resident memory (and look for processes that detached). @defaultValue 50 */
+  /** How often to sample resident memory; every 5th sample also looks for processes that detached. @defaultValue 50 */
   sampleIntervalMs?: number;
   /**
    * The container's id, given to every process it starts as `OSA_CONTAINER_ID` (see `newContainerId`).
@@ -139,7 +139,7 @@ export function superviseProcess(options: SuperviseOptions): Promise<SupervisedE
     const sampler = setInterval(async () => {
       if (sampling || ending || !processes) return;
       sampling = true;
-      const rss = (await processes.scan()).reduce((sum, p) => sum + p.rssBytes, 0);
+      const rss = await processes.residentBytes();
       sampling = false;
       peakRssBytes = Math.max(peakRssBytes, rss);
       if (rss > options.memoryBytes) kill('oom');

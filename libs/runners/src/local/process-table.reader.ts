@@ -58,6 +58,15 @@ export function readProcessSync(pid: number): ProcessInfo | undefined {
   }
 }
 
+/** One process; undefined when it is gone or /proc is not there (not Linux). */
+export async function readProcess(pid: number): Promise<ProcessInfo | undefined> {
+  try {
+    return parseProcessStat(pid, await readFile(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Every process on the machine; empty where /proc is not there (not Linux). */
 export async function readProcessTable(): Promise<ProcessInfo[]> {
   let entries: string[];
@@ -68,12 +77,9 @@ export async function readProcessTable(): Promise<ProcessInfo[]> {
   }
   const table: ProcessInfo[] = [];
   await forEachBounded(entries, async (entry) => {
-    try {
-      const info = parseProcessStat(Number(entry), await readFile(`/proc/${entry}/stat`, 'utf8'));
-      if (info) table.push(info);
-    } catch {
-      // The process exited between readdir and readFile.
-    }
+    // Undefined when the process exited between readdir and readFile.
+    const info = await readProcess(Number(entry));
+    if (info) table.push(info);
   });
   return table;
 }
