@@ -3,6 +3,7 @@ import type { Job } from 'bullmq';
 import type { AppConfig } from '#osa/config';
 import { Stage } from '#osa/domain';
 import { APP_CONFIG, ExhaustionService, RunHooksService, StageProcessor } from '#osa/pipeline';
+import { RunLedger } from '#osa/persistence';
 import { QueueName } from '#osa/queues';
 
 @Injectable()
@@ -10,12 +11,16 @@ export class BatchReadyProcessor extends StageProcessor {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly service: RunHooksService,
+    private readonly ledger: RunLedger,
     exhaustion: ExhaustionService,
   ) {
     super(config, QueueName.BatchReady, config.stages.hooks, Stage.Hooks, exhaustion);
   }
 
-  protected handle(job: Job, _token: string | undefined, signal: AbortSignal | undefined) {
-    return this.service.runHooks({ data: job.data, attempt: job.attemptsStarted, signal });
+  protected async handle(job: Job, _token: string | undefined, signal: AbortSignal | undefined) {
+    // Each start writes to directories of its own, numbered by the database: BullMQ's start
+    // counter restarts at 1 for a job added again while an earlier start may still run.
+    const attempt = await this.ledger.batches.nextAttempt(this.ledger.db, 'hooks');
+    return this.service.runHooks({ data: job.data, attempt, signal });
   }
 }

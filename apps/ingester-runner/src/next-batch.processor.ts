@@ -3,6 +3,7 @@ import type { Job } from 'bullmq';
 import type { AppConfig } from '#osa/config';
 import { Stage } from '#osa/domain';
 import { APP_CONFIG, deferral, ExhaustionService, IngestBatchService, StageProcessor } from '#osa/pipeline';
+import { RunLedger } from '#osa/persistence';
 import { QueueName } from '#osa/queues';
 
 @Injectable()
@@ -10,13 +11,17 @@ export class NextBatchProcessor extends StageProcessor {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly service: IngestBatchService,
+    private readonly ledger: RunLedger,
     exhaustion: ExhaustionService,
   ) {
     super(config, QueueName.NextBatch, config.stages.ingester, Stage.Ingester, exhaustion);
   }
 
   protected async handle(job: Job, token: string | undefined, signal: AbortSignal | undefined) {
-    const result = await this.service.ingest({ data: job.data, attempt: job.attemptsStarted, signal });
+    // Each start writes to directories of its own, numbered by the database: BullMQ's start
+    // counter restarts at 1 for a job added again while an earlier start may still run.
+    const attempt = await this.ledger.batches.nextAttempt(this.ledger.db, 'ingester');
+    const result = await this.service.ingest({ data: job.data, attempt, signal });
     if (result.outcome === 'deferred') {
       const { hold, delayMs, runShortId, data } = result;
       this.logger.log(`run ${runShortId} batch ${data.batchIndex}: pull deferred ${delayMs / 1000}s (${data.deferrals}x) by ${hold.signal}: ${hold.message}`);

@@ -162,12 +162,14 @@ export class BatchRepository {
   }
 
   /**
-   * A number for one start of an ingester step, unique across every job and start: it names the
-   * start's output directory, so two starts of one batch (however their jobs came to be) never
-   * write to the same place. The batch row records the one that committed.
+   * A number for one start of a stage step that writes output (the ingester's or the hooks'),
+   * unique across every job and start: it names the start's output directory, so two starts of
+   * one batch (however their jobs came to be) never write to the same place. The batch row
+   * records the one that committed.
    */
-  async nextIngesterAttempt(db: Executor): Promise<number> {
-    const result = await db.execute<{ attempt: number }>(sql`SELECT nextval('ingester_attempt_seq')::int AS attempt`);
+  async nextAttempt(db: Executor, stage: 'ingester' | 'hooks'): Promise<number> {
+    const sequence = stage === 'ingester' ? sql`'ingester_attempt_seq'` : sql`'hooks_attempt_seq'`;
+    const result = await db.execute<{ attempt: number }>(sql`SELECT nextval(${sequence})::int AS attempt`);
     return result.rows[0]!.attempt;
   }
 

@@ -74,9 +74,9 @@ describe(`${RunLedger.name} refuses failures that do not follow from the ledger`
     });
   });
 
-  describe('batches.nextIngesterAttempt', () => {
-    it('numbers every start differently', async () => {
-      const numbers = await Promise.all(Array.from({ length: 20 }, () => ledger.batches.nextIngesterAttempt(database.db)));
+  describe('batches.nextAttempt', () => {
+    it.each(['ingester', 'hooks'] as const)('numbers every start of the %s stage differently', async (stage) => {
+      const numbers = await Promise.all(Array.from({ length: 20 }, () => ledger.batches.nextAttempt(database.db, stage)));
       expect(new Set(numbers).size).toBe(20);
     });
   });

@@ -15,8 +15,10 @@ import { normalizeIngesterOutput } from './normalize-ingester-output.js';
 export interface StageJob {
   data: unknown;
   /**
-   * BullMQ's start counter of the job (attemptsStarted). The hooks stage names its output by it;
-   * the ingester numbers each start from the database instead, unique across jobs.
+   * A number unique to this start of the job: it names the start's output directories, and the
+   * ledger records the one that committed. The stage processors draw it from the database
+   * (BullMQ's own start counter restarts at 1 for a job added again, while an earlier start of
+   * the same batch may still be writing).
    */
   attempt: number;
   signal?: AbortSignal;
@@ -80,10 +82,7 @@ export class IngestBatchService {
     const session = previous?.nextSession ?? undefined;
     if (run.status === 'pending') await this.ledger.runs.markRunning(this.db, runId);
 
-    // Not BullMQ's start counter: it restarts at 1 for a job added again, while an earlier start
-    // of the same batch may still be writing to its directory.
-    const attempt = await this.ledger.batches.nextIngesterAttempt(this.db);
-    const dirs = BatchLayout.ingesterDirs(runId, batchIndex, attempt);
+    const dirs = BatchLayout.ingesterDirs(runId, batchIndex, job.attempt);
     const abs = (rel: string) => path.join(this.dataDir, rel);
     await mkdir(abs(dirs.in), { recursive: true });
     if (ingester.config) await writeFile(path.join(abs(dirs.in), 'config.json'), JSON.stringify(ingester.config));
@@ -94,7 +93,7 @@ export class IngestBatchService {
         role: 'ingester',
         runId,
         batchIndex,
-        attempt,
+        attempt: job.attempt,
         image: ingester.image,
         command: ingester.command,
         limits: ingester.limits,
@@ -111,8 +110,8 @@ export class IngestBatchService {
       outDir: abs(dirs.out),
       filesDir: abs(dirs.files),
       filesStoragePath: dirs.files,
-      batchFile: abs(BatchLayout.batchFile(runId, batchIndex, attempt)),
-      hookInputFile: abs(BatchLayout.hookInputFile(runId, batchIndex, attempt)),
+      batchFile: abs(BatchLayout.batchFile(runId, batchIndex, job.attempt)),
+      hookInputFile: abs(BatchLayout.hookInputFile(runId, batchIndex, job.attempt)),
       limit: Math.max(0, remaining),
     });
     const limitReached = run.recordLimit !== null && sourcedBefore + normalized.recordCount >= run.recordLimit;
@@ -122,7 +121,7 @@ export class IngestBatchService {
       {
         runId,
         batchIndex,
-        ingesterAttempt: attempt,
+        ingesterAttempt: job.attempt,
         recordCount: normalized.recordCount,
         invalidCount: normalized.invalidCount,
         hasMore,
