@@ -41,6 +41,8 @@ export class ContainerProcesses {
   private readonly known = new Map<number, number>();
   /** pid → start ticks and whether its environment named the container (environments are read once). */
   private readonly marked = new Map<number, { startTicks: number; member: boolean }>();
+  /** Memory samples taken, to read the whole process table on every FULL_SCAN_EVERY-th. */
+  private samples = 0;
 
   /**
    * @param containerId the value of the container's id variable.
@@ -50,8 +52,6 @@ export class ContainerProcesses {
     private readonly containerId: string,
     private readonly leader?: ContainerLeader,
   ) {}
-
-  private samples = 0;
 
   /** Resident memory of the container's processes, in bytes (see {@link FULL_SCAN_EVERY}). */
   async residentBytes(): Promise<number> {
