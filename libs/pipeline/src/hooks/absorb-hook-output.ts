@@ -8,14 +8,14 @@ import type { BatchRecords } from './batch-records.js';
 import type { CheckpointPart, OutcomeLine } from './hook-checkpoint.js';
 import { OutcomeLineTally } from './outcome-line-tally.js';
 
-export const HOOK_OUTPUTS = [
+const HOOK_OUTPUTS = [
   { file: 'features.jsonl', schema: hookFeatureLineSchema, outcome: 'passed' },
   { file: 'rejections.jsonl', schema: hookRejectionLineSchema, outcome: 'rejected' },
   { file: 'errors.jsonl', schema: hookErrorLineSchema, outcome: 'errored' },
 ] as const;
 
 /** Kind of the errored outcome of a record that one sub-run gave more than one outcome line. */
-export const CONFLICTING_OUTCOMES = 'conflicting_outcomes';
+const CONFLICTING_OUTCOMES = 'conflicting_outcomes';
 
 /**
  * Reads one hook sub-run's output files into a checkpoint part. A line that does not parse or
@@ -43,22 +43,24 @@ export async function absorbHookOutput(args: {
     if (!(await stat(file).catch(() => undefined))) continue;
     for await (const line of readJsonLines(file, { containerOutput: true })) {
       if (args.killed && !line.terminated) continue;
-      const where = `${output.file} line ${line.lineNumber}`;
-      const invalid = (kind: string, reason: string, sourceId?: string) => part.addIssue({ ...args.issue, lineNumber: line.lineNumber, sourceId, kind, reason });
+      const where = () => `${output.file} line ${line.lineNumber}`;
+      // Past the part's listed issues a bad line builds no issue and writes nothing: it is only counted.
+      const invalid = (kind: string, reason: () => string, sourceId?: string) =>
+        part.addIssue(() => ({ ...args.issue, lineNumber: line.lineNumber, sourceId, kind, reason: reason() }));
       const result = line.problem ? { ok: false as const, error: line.problem.message } : safeParse(output.schema, line.text);
       if (!result.ok) {
-        await invalid('invalid_output', `${where}: ${result.error}`);
+        await invalid('invalid_output', () => `${where()}: ${result.error}`);
         continue;
       }
       const id = (result.value as { id: string }).id;
       const position = records.positionOf(id);
       if (position === undefined) {
-        await invalid('unknown_id', `${where} names id "${id}", which is not in the batch`, id);
+        await invalid('unknown_id', () => `${where()} names id "${id}", which is not in the batch`, id);
         continue;
       }
       if (!args.expected(id)) {
-        if (part.has(id)) await invalid('duplicate_outcome', `${where} gives "${id}" an outcome, but an earlier run of the hook gave it one; that one is kept`, id);
-        else await invalid('unknown_id', `${where} names id "${id}", which this run of the hook was not given`, id);
+        if (part.has(id)) await invalid('duplicate_outcome', () => `${where()} gives "${id}" an outcome, but an earlier run of the hook gave it one; that one is kept`, id);
+        else await invalid('unknown_id', () => `${where()} names id "${id}", which this run of the hook was not given`, id);
         continue;
       }
       // The first line is written at once; should a second follow, the record's outcome is

@@ -68,7 +68,7 @@ describe(HookCheckpoint.name, () => {
     it('keeps the first issues on disk and the count of the rest, so a reload counts them all', async () => {
       const cp = path.join(dir, 'cp');
       const part = await (await HookCheckpoint.load(cp, records)).openPart('a1-s0');
-      for (let line = 1; line <= MAX_LISTED_ISSUES + 3; line++) await part.addIssue({ ...place, lineNumber: line, kind: 'invalid_output', reason: 'garbage' });
+      for (let line = 1; line <= MAX_LISTED_ISSUES + 3; line++) await part.addIssue(() => ({ ...place, lineNumber: line, kind: 'invalid_output', reason: 'garbage' }));
       await part.commit();
       const lines = (await readFile(path.join(cp, 'part-a1-s0.issues.jsonl'), 'utf8')).trim().split('\n');
       expect(lines).toHaveLength(MAX_LISTED_ISSUES + 1);

@@ -204,15 +204,20 @@ export class CheckpointPart {
     this.checkpoint.record(line.id, line.outcome, this.fileIndex, at.offset, at.byteLength);
   }
 
-  /** Keeps an output line that could not be used, with its reason; it counts as invalid output. */
-  async addIssue(issue: RecordIssue): Promise<void> {
+  /**
+   * Counts an output line that could not be used. The first MAX_LISTED_ISSUES of a part are also
+   * written with their reason, built only then: past them a flood of garbage costs a counter per
+   * line, not an object, a write and an await.
+   * @returns the write to await, or undefined when the issue was only counted.
+   */
+  addIssue(issue: () => RecordIssue): Promise<void> | undefined {
     this.checkpoint.countInvalidLine();
     if (this.written === MAX_LISTED_ISSUES) {
       this.unwritten++;
-      return;
+      return undefined;
     }
     this.written++;
-    await this.issueWriter.write(issue);
+    return this.issueWriter.write(issue()).then(() => undefined);
   }
 
   async commit(): Promise<void> {
