@@ -38,13 +38,17 @@ function runnerConfig(dataRoot: string): KubernetesRunnerConfig {
   };
 }
 
-/** A runner whose Job cleanup fails, like a worker that died between success and cleanup. */
-function kubernetesRunner(kubeConfig: KubeConfig, dataRoot: string, failDeletes = false): KubernetesJobRunner {
+/** A Kubernetes runner as the services build it; `failDeletes` makes its Job cleanup fail, like a worker that died between success and cleanup. */
+export function kubernetesRunner(
+  kubeConfig: KubeConfig,
+  dataRoot: string,
+  { failDeletes = false, config = {} }: { failDeletes?: boolean; config?: Partial<KubernetesRunnerConfig> } = {},
+): KubernetesJobRunner {
   const apis: KubernetesApis = createKubernetesApis(kubeConfig);
   if (failDeletes) {
     apis.batch.deleteNamespacedJob = (() => Promise.reject(new Error('injected: the worker died before cleaning up'))) as never;
   }
-  return new KubernetesJobRunner(runnerConfig(dataRoot), apis, { warn: () => undefined });
+  return new KubernetesJobRunner({ ...runnerConfig(dataRoot), ...config }, apis, { warn: () => undefined });
 }
 
 export async function localTarget(): Promise<OwnedTarget> {
@@ -67,7 +71,7 @@ export async function simulatorTarget(): Promise<OwnedTarget> {
       name: 'API simulator',
       dataRoot,
       runner: kubernetesRunner(kubeConfig, dataRoot),
-      newRunner: (o) => kubernetesRunner(kubeConfig, dataRoot, o?.failDeletes),
+      newRunner: (o) => kubernetesRunner(kubeConfig, dataRoot, { failDeletes: o?.failDeletes }),
       kubernetes: {
         holdImagePull: (image) => sim.injectPodFault({ type: 'image-pull' }, { image }),
         evictPodOf: async (request) => sim.evictPod((await podOf(request.runId)).metadata.name, NAMESPACE),
@@ -99,7 +103,7 @@ export async function controlPlaneTarget(cluster: TestCluster): Promise<OwnedTar
       name: 'real control plane',
       dataRoot,
       runner: kubernetesRunner(kubeConfig, dataRoot),
-      newRunner: (o) => kubernetesRunner(kubeConfig, dataRoot, o?.failDeletes),
+      newRunner: (o) => kubernetesRunner(kubeConfig, dataRoot, { failDeletes: o?.failDeletes }),
       kubernetes: {
         holdImagePull: (image) => cluster.agent.holdImagePull(image),
         evictPodOf: async (request) => cluster.agent.evict(NAMESPACE, (await podOf(request.runId)).metadata!.name!),

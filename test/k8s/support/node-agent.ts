@@ -1,9 +1,8 @@
 import { readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:https';
+import { createServer, request as httpsRequest, type RequestOptions, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  CoordinationV1Api,
   CoreV1Api,
   type KubeConfig,
   PatchStrategy,
@@ -61,7 +60,6 @@ const RESYNC_MS = 1000;
  */
 export class NodeAgent {
   private readonly core: CoreV1Api;
-  private readonly coordination: CoordinationV1Api;
   private readonly pods = new Map<string, RunningPod>();
   private readonly heldImages = new Set<string>();
   private readonly images: Record<string, readonly string[]>;
@@ -74,7 +72,6 @@ export class NodeAgent {
 
   private constructor(private readonly options: NodeAgentOptions) {
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
-    this.coordination = options.kubeConfig.makeApiClient(CoordinationV1Api);
     this.images = { ...options.images };
   }
 
@@ -174,19 +171,43 @@ export class NodeAgent {
     });
   }
 
-  /** The node lifecycle controller taints a Node whose Lease is not renewed within its grace period. */
+  /**
+   * The node lifecycle controller taints a Node whose Lease is not renewed within its grace
+   * period. Sent as raw JSON: renewTime is a MicroTime (six fractional digits), which
+   * client-node's Date serialisation (milliseconds) does not produce.
+   */
   private async renewLease(): Promise<void> {
     const name = this.options.nodeName;
-    const namespace = 'kube-node-lease';
-    const spec = { holderIdentity: name, leaseDurationSeconds: LEASE_SECONDS, renewTime: new Date() as never };
-    try {
-      const lease = await this.coordination.readNamespacedLease({ name, namespace });
-      lease.spec = { ...lease.spec, ...spec };
-      await this.coordination.replaceNamespacedLease({ name, namespace, body: lease });
-    } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw err;
-      await this.coordination.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec } });
+    const base = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases`;
+    const renewTime = new Date().toISOString().replace(/Z$/, '000Z');
+    const spec = { holderIdentity: name, leaseDurationSeconds: LEASE_SECONDS, renewTime };
+    const current = await this.raw('GET', `${base}/${name}`);
+    if (current.status === 404) {
+      const created = await this.raw('POST', base, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name }, spec });
+      if (created.status >= 300) throw new Error(`creating the node Lease answered ${created.status}: ${created.text}`);
+      return;
     }
+    const lease = JSON.parse(current.text) as Obj;
+    lease.spec = { ...lease.spec, ...spec };
+    const replaced = await this.raw('PUT', `${base}/${name}`, lease);
+    if (replaced.status >= 300) throw new Error(`renewing the node Lease answered ${replaced.status}: ${replaced.text}`);
+  }
+
+  private async raw(method: string, pathname: string, body?: Obj): Promise<{ status: number; text: string }> {
+    const cluster = this.options.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('the node agent kubeconfig has no current cluster');
+    const url = new URL(pathname, cluster.server);
+    const options: RequestOptions = { method, host: url.hostname, port: url.port, path: url.pathname, headers: { 'content-type': 'application/json' } };
+    await this.options.kubeConfig.applyToHTTPSOptions(options);
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      });
+      req.on('error', reject);
+      req.end(body ? JSON.stringify(body) : undefined);
+    });
   }
 
   private async startWatch(): Promise<void> {
