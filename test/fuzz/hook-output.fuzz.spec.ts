@@ -95,7 +95,7 @@ describe('the hook stage under hostile hook output (fuzz)', () => {
   }
 
   async function check(spec: HookCase, deadlineMs = DEADLINE_MS): Promise<void> {
-    const c = await sandbox.newCase('hook');
+    const c = await sandbox.newCase();
     try {
       const rendered = renderHookCase(spec, { token, hostDir: c.roots.host });
       const runId = await sourcedBatch(c.dataDir, rendered.ids);

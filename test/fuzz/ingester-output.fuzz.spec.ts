@@ -49,7 +49,7 @@ describe('normalizeIngesterOutput under hostile container output (fuzz)', () => 
   });
 
   async function check(spec: IngesterCase): Promise<void> {
-    const c = await sandbox.newCase('ingester');
+    const c = await sandbox.newCase();
     try {
       const rendered = renderIngesterCase(spec, { token, hostDir: c.roots.host });
       await applyFsOps(c.roots, rendered.ops);
@@ -109,6 +109,12 @@ describe('normalizeIngesterOutput under hostile container output (fuzz)', () => 
           const record = kept.find((r) => r.id === line.sourceId);
           expect({ good: line.sourceId, kept: record?.metadata }).toEqual({ good: line.sourceId, kept: line.metadata });
         }
+        // Kept or refused, but never silently changed.
+        const changed = rendered.lines.filter((l) => {
+          const record = l.keepsKey === undefined ? undefined : kept.find((r) => r.id === l.sourceId);
+          return record !== undefined && !Object.prototype.hasOwnProperty.call(record.metadata, l.keepsKey!);
+        });
+        expect(changed.map((l) => `${l.sourceId} lost its "${l.keepsKey}" key`)).toEqual([]);
         const unexpected = kept.filter((r) => !allowed.has(r.id) && !rendered.lines.some((l) => l.expect === 'any' && l.idPrefix && r.id.startsWith(l.idPrefix)));
         expect(unexpected.map((r) => r.id)).toEqual([]);
       } else {
@@ -164,6 +170,12 @@ describe('normalizeIngesterOutput under hostile container output (fuzz)', () => 
   fuzz(
     'refuses, alone, records that hold what Postgres cannot store (NUL, lone surrogates)',
     () => fc.assert(property(ingesterCase(['unstorable'])), fuzzParameters(1103, 25)),
+    fuzzTimeoutMs(60_000),
+  );
+
+  fuzz(
+    'keeps or refuses, never silently changes, metadata with keys such as __proto__',
+    () => fc.assert(property(ingesterCase(['odd-keys'])), fuzzParameters(1109, 15)),
     fuzzTimeoutMs(60_000),
   );
 

@@ -27,12 +27,13 @@ export class FuzzSandbox {
     return new FuzzSandbox(await mkdtemp(path.join(os.tmpdir(), `osa-fuzz-${label}-`)));
   }
 
-  async newCase(role: 'ingester' | 'hook'): Promise<FuzzCase> {
+  /** A fresh DATA_DIR with an ingester attempt's dirs, and a host dir beside it. */
+  async newCase(): Promise<FuzzCase> {
     const n = this.cases++;
     const dataDir = path.join(this.root, `data-${n}`);
     const runId = `run-${n}`;
-    const base = role === 'ingester' ? path.join('runs', runId, 'b0', 'ingester', 'a1') : path.join('runs', runId, 'b0', 'hooks', 'a1', 'fuzz', 's0');
-    const relative = { in: path.join(base, 'in'), out: path.join(base, 'out'), files: path.join('runs', runId, 'b0', 'ingester', 'a1', 'files') };
+    const base = path.join('runs', runId, 'b0', 'ingester', 'a1');
+    const relative = { in: path.join(base, 'in'), out: path.join(base, 'out'), files: path.join(base, 'files') };
     const roots = {
       in: path.join(dataDir, relative.in),
       out: path.join(dataDir, relative.out),

@@ -43,7 +43,8 @@ export type LineSpec =
   | { kind: 'duplicate'; of: number }
   | { kind: 'steal'; of: number }
   | { kind: 'bad-file'; variant: BadFile }
-  | { kind: 'odd-file'; variant: OddFile };
+  | { kind: 'odd-file'; variant: OddFile }
+  | { kind: 'odd-key'; key: string };
 
 type BadFile = 'absolute' | 'dotdot' | 'missing' | 'record-dir-link' | 'inner-dir-link' | 'file-link' | 'dev-link' | 'fifo' | 'directory' | 'device' | 'nul-path';
 type OddFile = 'hardlink' | 'inner-link' | 'dot-segments' | 'sibling-link';
@@ -74,7 +75,7 @@ export interface IngesterCase {
 }
 
 /** Families of hostile lines; each property mixes good lines with some of them. */
-export type LineFamily = 'malformed' | 'unstorable' | 'nesting' | 'size' | 'encoding' | 'duplicates' | 'file-refs';
+export type LineFamily = 'malformed' | 'unstorable' | 'nesting' | 'size' | 'encoding' | 'duplicates' | 'file-refs' | 'odd-keys';
 
 const goodSuffix = fc.constantFrom('', '-é', '-🪨', ' with space', '-"quoted"', '-日本語', '-%2F', '-.dot', "-it's");
 const goodFile = fc.record({ rel: fc.constantFrom('a.txt', 'data.bin', 'sub/deep/b.csv', '.hidden', 'é/ü.txt'), bytes: fc.integer({ min: 0, max: 64 }) });
@@ -108,6 +109,7 @@ const familyLines: Record<LineFamily, fc.Arbitrary<LineSpec>> = {
     fc.nat(20).map((of) => ({ kind: 'duplicate' as const, of })),
     fc.nat(20).map((of) => ({ kind: 'steal' as const, of })),
   ),
+  'odd-keys': fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', '').map((key) => ({ kind: 'odd-key' as const, key })),
   'file-refs': fc.oneof(
     fc
       .constantFrom<BadFile>('absolute', 'dotdot', 'missing', 'record-dir-link', 'inner-dir-link', 'file-link', 'dev-link', 'fifo', 'directory', 'device', 'nul-path')
@@ -135,6 +137,8 @@ export interface RenderedLine {
   expect: Expect;
   /** The id a good line must be published under, with its metadata as JSON gives it back. */
   sourceId?: string;
+  /** A metadata key that must survive if the record is kept (some keys vanish through a plain object). */
+  keepsKey?: string;
   /** For a line whose id the reader may decode differently (invalid UTF-8): how it starts. */
   idPrefix?: string;
   metadata?: unknown;
@@ -240,6 +244,10 @@ export function renderIngesterCase(spec: IngesterCase, { token, hostDir }: HostC
       }
       case 'bad-file':
         lines.push({ bytes: json({ source_id: id, metadata: {}, files: [{ name: 'f', relative_path: badFile(line.variant, id, ops, hostDir) }] }), expect: 'bad' });
+        return;
+      case 'odd-key':
+        // Built as text: an object literal would take "__proto__" as its prototype, not a key.
+        lines.push({ bytes: text(`{"source_id":"${id}","metadata":{${JSON.stringify(line.key)}:{"x":1},"n":2}}`), expect: 'any', sourceId: id, keepsKey: line.key });
         return;
       case 'odd-file':
         lines.push({ bytes: json({ source_id: id, metadata: {}, files: [{ name: 'f', relative_path: oddFile(line.variant, id, ops) }] }), expect: 'any', sourceId: id });
