@@ -162,7 +162,7 @@ describe('normalizeIngesterOutput under hostile container output (fuzz)', () => 
   );
 
   fuzz(
-    'keeps odd but valid encodings countable: invalid UTF-8 bytes in ids and values',
+    'counts lines in odd encodings: invalid UTF-8 bytes in ids and values, UTF-16 and Latin-1 lines',
     () => fc.assert(property(ingesterCase(['encoding', 'malformed'])), fuzzParameters(1102, 25)),
     fuzzTimeoutMs(60_000),
   );

@@ -44,7 +44,8 @@ describe('whole runs on hostile container output (fuzz, local runner)', () => {
   let harness: PipelineHarness;
   let scratch: string;
   let conventions = 0;
-  const escaped: number[] = [];
+  /** Where escaping children record their pids: read again at the end, even when a run never finished. */
+  const pidDirs: string[] = [];
 
   beforeAll(async () => {
     harness = await PipelineHarness.start('fuzz_pipeline', { INGESTER_ATTEMPTS: '2', HOOK_ATTEMPTS: '2', LOCAL_RUNNER_SLOTS: '8' });
@@ -52,11 +53,13 @@ describe('whole runs on hostile container output (fuzz, local runner)', () => {
   });
   afterAll(async () => {
     // Children a container left behind that the runner did not end: ours to clean up.
-    for (const pid of escaped) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
+    for (const dir of pidDirs) {
+      for (const pid of await pidsIn(dir)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
       }
     }
     await harness?.stop();
@@ -64,14 +67,14 @@ describe('whole runs on hostile container output (fuzz, local runner)', () => {
   });
 
   /** Registers a convention whose ingester and hook replay `scenario`, runs it and waits for the end. */
-  async function run(scenario: object, limits: { ingester?: number; hook?: number } = {}) {
+  async function run(scenario: object, limits: { ingester?: number; hook?: number } = {}, waitMs = 90_000) {
     const id = `fuzz-${conventions++}`;
     const file = path.join(scratch, `${id}.json`);
     await writeFile(file, JSON.stringify(scenario));
     const container = (role: string, timeout: number) => ({ command: ['node', REPLAY, role], config: { scenario: file }, limits: { timeout_seconds: timeout, memory: '1g' } });
     await harness.applyConvention({ id, ingester: container('ingester', limits.ingester ?? 60), hooks: [{ name: 'fuzz', ...container('hook', limits.hook ?? 60) }] });
     const runId = await harness.runIdOf(await harness.startIngest({ conventionId: id }));
-    return harness.waitForRun(runId, 90_000);
+    return harness.waitForRun(runId, waitMs);
   }
 
   async function hostDir(): Promise<string> {
@@ -169,13 +172,13 @@ describe('whole runs on hostile container output (fuzz, local runner)', () => {
     const host = await hostDir();
     const pidDir = path.join(scratch, `pids-${randomUUID()}`);
     await mkdir(pidDir);
+    pidDirs.push(pidDir);
     const line = (n: number) => JSON.stringify({ source_id: `rec-${n}`, metadata: { n } });
     const records = { op: 'write', path: 'out/records.jsonl', base64: Buffer.from(`${[0, 1, 2].map(line).join('\n')}\n`).toString('base64') };
     const features = { op: 'write', path: 'out/features.jsonl', base64: Buffer.from([0, 1, 2].map((n) => `${JSON.stringify({ id: `rec-${n}`, features: [n] })}\n`).join('')).toString('base64') };
-    const done = await run({ roots: { host }, ingester: [[records]], hook: [features], behaviour, pidDir }, limits);
-    const pids = (await readdir(pidDir)).map((f) => Number(f.split('-').pop()));
-    escaped.push(...pids);
-    return { done, pids };
+    // A run held by a container that never ends fails here, well inside the test's own timeout.
+    const done = await run({ roots: { host }, ingester: [[records]], hook: [features], behaviour, pidDir }, limits, 30_000);
+    return { done, pids: await pidsIn(pidDir) };
   }
 
   fuzz(
@@ -213,6 +216,10 @@ describe('whole runs on hostile container output (fuzz, local runner)', () => {
     fuzzTimeoutMs(90_000),
   );
 });
+
+async function pidsIn(dir: string): Promise<number[]> {
+  return (await readdir(dir).catch(() => [])).map((f) => Number(f.split('-').pop()));
+}
 
 function alive(pid: number): boolean {
   try {

@@ -40,6 +40,8 @@ export type LineSpec =
   | { kind: 'deep'; depth: number; shape: 'array' | 'object' }
   | { kind: 'huge'; bytes: number }
   | { kind: 'invalid-utf8'; bytes: number[]; inId: boolean }
+  /** A whole line in another encoding than UTF-8. */
+  | { kind: 'foreign-encoding'; encoding: 'utf16le' | 'latin1' }
   | { kind: 'duplicate'; of: number }
   | { kind: 'steal'; of: number }
   | { kind: 'bad-file'; variant: BadFile }
@@ -104,7 +106,10 @@ const familyLines: Record<LineFamily, fc.Arbitrary<LineSpec>> = {
   unstorable: fc.record({ kind: fc.constant('unstorable' as const), char: unstorableChar, where: unstorablePlacement, inId: fc.boolean() }),
   nesting: fc.record({ kind: fc.constant('deep' as const), depth: nestingDepth, shape: fc.constantFrom('array' as const, 'object' as const) }),
   size: hugeSize.map((bytes) => ({ kind: 'huge' as const, bytes })),
-  encoding: fc.record({ kind: fc.constant('invalid-utf8' as const), bytes: invalidUtf8, inId: fc.boolean() }),
+  encoding: fc.oneof(
+    fc.record({ kind: fc.constant('invalid-utf8' as const), bytes: invalidUtf8, inId: fc.boolean() }),
+    fc.constantFrom('utf16le' as const, 'latin1' as const).map((encoding) => ({ kind: 'foreign-encoding' as const, encoding })),
+  ),
   duplicates: fc.oneof(
     fc.nat(20).map((of) => ({ kind: 'duplicate' as const, of })),
     fc.nat(20).map((of) => ({ kind: 'steal' as const, of })),
@@ -228,6 +233,12 @@ export function renderIngesterCase(spec: IngesterCase, { token, hostDir }: HostC
           ? Buffer.concat([text(`{"source_id":"${id}-`), bad, text('","metadata":{}}')])
           : Buffer.concat([text(`{"source_id":"${id}","metadata":{"v":"a`), bad, text('b"}}')]);
         lines.push(line.inId ? { bytes, expect: 'any', idPrefix: `${id}-` } : { bytes, expect: 'any', sourceId: id });
+        return;
+      }
+      case 'foreign-encoding': {
+        // UTF-16 is not JSON to a UTF-8 reader (NUL bytes); Latin-1 "é" is a stray byte in a string.
+        const bytes = Buffer.from(JSON.stringify({ source_id: `${id}-é`, metadata: { v: 'café' } }), line.encoding);
+        lines.push(line.encoding === 'utf16le' ? { bytes, expect: 'bad' } : { bytes, expect: 'any', idPrefix: `${id}-` });
         return;
       }
       case 'duplicate': {
