@@ -11,6 +11,8 @@ export interface SettledJob {
   job: V1Job;
   pod: V1Pod | undefined;
   outcome: JobOutcome;
+  /** The pod's log tail as last read while it ran; for when the pod is gone before the final read. */
+  sampledLogTail: string[];
 }
 
 /** A Job ended early by the waiter: its pod cannot start. The caller captures logs and deletes it. */
@@ -28,7 +30,11 @@ export class PodStartError extends Error {
 export interface WaitOptions {
   pollIntervalMs: number;
   schedulingTimeoutSeconds: number;
+  logTailLines: number;
 }
+
+// How often the log tail of a running pod is kept while waiting, besides the reads near the deadline.
+const LOG_SAMPLE_INTERVAL_MS = 10_000;
 
 // A single 5xx or dropped connection during an hour-long wait should not fail the batch.
 const TOLERATED_POLL_ERRORS = 3;
@@ -51,6 +57,7 @@ export async function waitForJob(
   const context = { runId: request.runId, batchIndex: request.batchIndex, hook: request.hook, job: jobName };
   let unschedulableSince: number | undefined;
   let pollErrors = 0;
+  const sampler = new LogSampler(gateway, options);
   for (;;) {
     throwIfAborted(request, jobName);
     let job: V1Job;
@@ -70,7 +77,8 @@ export async function waitForJob(
     }
     const pod = newestPod(pods, job.metadata?.uid);
     const outcome = jobOutcome(job);
-    if (outcome) return { job, pod, outcome };
+    if (outcome) return { job, pod, outcome, sampledLogTail: sampler.tail };
+    await sampler.sample(job, pod);
 
     const pull = imagePullProblem(pod);
     if (pull) {
@@ -101,6 +109,35 @@ export async function waitForJob(
       }
     }
     await pause(options.pollIntervalMs, request, jobName);
+  }
+}
+
+/**
+ * Keeps the running pod's last log lines. When activeDeadlineSeconds expires, the Job controller
+ * deletes the pod, and once the node has stopped it the pod (and with it `pods/log`) is gone,
+ * often before the runner's next poll sees the Job fail: so the tail is also read on every poll
+ * in the last two poll intervals before the deadline, and every 10 s before that.
+ */
+class LogSampler {
+  tail: string[] = [];
+  private lastSample = 0;
+
+  constructor(
+    private readonly gateway: JobApiGateway,
+    private readonly options: WaitOptions,
+  ) {}
+
+  async sample(job: V1Job, pod: V1Pod | undefined): Promise<void> {
+    const name = pod?.metadata?.name;
+    if (!name || pod.status?.phase !== 'Running') return;
+    const now = Date.now();
+    const deadline = job.spec?.activeDeadlineSeconds;
+    const started = job.status?.startTime ? new Date(job.status.startTime).getTime() : undefined;
+    const nearDeadline = deadline !== undefined && started !== undefined && now >= started + deadline * 1000 - 2 * this.options.pollIntervalMs;
+    if (!nearDeadline && now - this.lastSample < LOG_SAMPLE_INTERVAL_MS) return;
+    this.lastSample = now;
+    const tail = await this.gateway.readLogTail(name, this.options.logTailLines);
+    if (tail.length) this.tail = tail;
   }
 }
 

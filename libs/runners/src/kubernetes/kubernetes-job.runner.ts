@@ -106,7 +106,9 @@ export class KubernetesJobRunner implements ContainerRunner {
       await this.cleanUp(name);
       throw err.error;
     }
-    const logTail = settled.pod?.metadata?.name ? await this.gateway.readLogTail(settled.pod.metadata.name, this.config.logTailLines) : [];
+    const finalTail = settled.pod?.metadata?.name ? await this.gateway.readLogTail(settled.pod.metadata.name, this.config.logTailLines) : [];
+    // A pod killed at its deadline may be gone already; then the tail read while it ran is the best there is.
+    const logTail = finalTail.length ? finalTail : settled.sampledLogTail;
     const finished = { request: req, job: settled.job, pod: settled.pod, memoryBytes: req.memoryBytes, logTail };
     const failure = settled.outcome === 'failed' ? failedJobError(finished) : (oomError(finished) ?? (await this.adopt(req, settled.job)));
     await this.cleanUp(name);

@@ -251,13 +251,15 @@ export class SimCluster {
     }
   }
 
-  /** Job-level activeDeadlineSeconds: counts Pending time too, kills the pod, fails the Job. */
+  /**
+   * Job-level activeDeadlineSeconds: counts Pending time too, fails the Job, and deletes its pods
+   * as the real Job controller does, so a pod's log cannot be read after its deadline.
+   */
   private exceedDeadline(job: SimJob): void {
     if (job.obj.status.completionTime || isFailed(job.obj)) return;
     for (const pod of this.podsOf(job)) {
-      if (pod.obj.status.phase === 'Running') PodStatus.terminated(pod.obj, 143, 'Error', 'Failed');
-      else pod.obj.status.phase = 'Failed';
       this.stopPod(pod, 'deadline');
+      this.deletePod(pod);
     }
     this.failJob(job, 'DeadlineExceeded', 'Job was active longer than specified deadline');
   }
