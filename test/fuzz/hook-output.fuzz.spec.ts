@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
-import { validateConvention } from '#osa/domain';
+import { OOMError, validateConvention } from '#osa/domain';
 import { ConventionRepository, RecordIssueRepository, RunLedger } from '#osa/persistence';
 import { type JobProducer, RunHooksService } from '#osa/pipeline';
 import type { ContainerRunner, ContainerRunRequest } from '#osa/runners';
@@ -81,26 +81,39 @@ describe('the hook stage under hostile hook output (fuzz)', () => {
     return runId;
   }
 
-  /** Writes the generated output where the container's $OSA_OUT is, instead of running a process. */
-  function replayingRunner(dataDir: string, hostDir: string, rendered: RenderedHookOutput): ContainerRunner {
+  /**
+   * Writes the generated output where the container's $OSA_OUT is, instead of running a process.
+   * With `killAt`, the first run is killed for memory after writing that share of each outcome
+   * file (its last line may be cut short); the runs after it write the whole output.
+   */
+  function replayingRunner(dataDir: string, hostDir: string, rendered: RenderedHookOutput, killAt?: number): ContainerRunner {
+    let runs = 0;
     return {
       capacity: async () => ({ available: true }),
       async run(request: ContainerRunRequest) {
         const roots = { in: path.join(dataDir, request.dirs.in), out: path.join(dataDir, request.dirs.out), files: path.join(dataDir, request.dirs.files), host: hostDir };
         await mkdir(roots.out, { recursive: true });
         await applyFsOps(roots, rendered.ops);
+        if (killAt !== undefined && runs++ === 0) {
+          for (const file of OUTCOME_FILES) {
+            const at = path.join(roots.out, `${file}.jsonl`);
+            const info = await lstat(at).catch(() => undefined);
+            if (info?.isFile()) await truncate(at, Math.floor(info.size * killAt));
+          }
+          throw new OOMError('killed for memory by the fuzz runner', request.memoryBytes ?? 0);
+        }
         return { exitCode: 0, logTail: [], durationMs: 0, reused: false };
       },
     };
   }
 
-  async function check(spec: HookCase, deadlineMs = DEADLINE_MS): Promise<void> {
+  async function check(spec: HookCase, { deadlineMs = DEADLINE_MS, killAt }: { deadlineMs?: number; killAt?: number } = {}): Promise<void> {
     const c = await sandbox.newCase();
     try {
       const rendered = renderHookCase(spec, { token, hostDir: c.roots.host });
       const runId = await sourcedBatch(c.dataDir, rendered.ids);
       const producer = { hooksCompleted: async () => undefined } as unknown as JobProducer;
-      const service = new RunHooksService(database.db, ledger, replayingRunner(c.dataDir, c.roots.host, rendered), producer, c.dataDir, OOM_POLICY);
+      const service = new RunHooksService(database.db, ledger, replayingRunner(c.dataDir, c.roots.host, rendered, killAt), producer, c.dataDir, OOM_POLICY);
       const out = path.join(c.dataDir, BatchLayout.hooksAttempt(runId, 0, 1), HOOK, 's0', 'out');
       const fifos = OUTCOME_FILES.filter((f) => spec.forms[f] === 'fifo').map((f) => path.join(out, `${f}.jsonl`));
       const outcome = await settle(service.runHooks({ data: { runId, batchIndex: 0 }, attempt: 1 }), { blocking: fifos, endless: [] }, deadlineMs);
@@ -114,7 +127,8 @@ describe('the hook stage under hostile hook output (fuzz)', () => {
       expect({ records: counts.passed + counts.rejected + counts.errored + counts.missing }).toEqual({ records: n });
       const accounted = counts.passed + counts.rejected + counts.errored + counts.invalid;
       // Every line once; a refused output file (a link, a FIFO, …) may add one issue of its own.
-      expect({ counts, linesWritten: rendered.lines, withinAccounting: accounted >= rendered.lines && accounted <= rendered.lines + rendered.refusedFiles }).toEqual({
+      // A killed hook's lines are read once per run, so only whole runs are counted by line.
+      if (killAt === undefined) expect({ counts, linesWritten: rendered.lines, withinAccounting: accounted >= rendered.lines && accounted <= rendered.lines + rendered.refusedFiles }).toEqual({
         counts,
         linesWritten: rendered.lines,
         withinAccounting: true,
@@ -130,7 +144,7 @@ describe('the hook stage under hostile hook output (fuzz)', () => {
       // Collected first: one expect per record would dominate a 160,000-record case.
       const unmet: unknown[] = [];
       for (const [id, expectation] of rendered.expectations) {
-        if (expectation.must === 'any') continue;
+        if (expectation.must === 'any' || (killAt !== undefined && expectation.must === 'not-passed' && expectation.conflict)) continue;
         if (expectation.must === 'passed' ? !isDeepStrictEqual(passed.get(id), expectation.features) : passed.has(id)) {
           unmet.push({ id, must: expectation.must, published: passed.has(id), features: passed.get(id) });
         }
@@ -152,6 +166,12 @@ describe('the hook stage under hostile hook output (fuzz)', () => {
   fuzz(
     'accounts malformed, mistyped, unknown-id and duplicate outcome lines once and keeps every good outcome',
     () => fc.assert(property(hookCase(['malformed'])), fuzzParameters(2101, 30)),
+    fuzzTimeoutMs(60_000),
+  );
+
+  fuzz(
+    'keeps what a hook killed for memory finished and gives every record one outcome after the re-run',
+    () => fc.assert(fc.asyncProperty(hookCase(['malformed', 'unstorable']), fc.double({ min: 0, max: 1, noNaN: true }), (spec, killAt) => check(spec, { killAt })), fuzzParameters(2108, 25)),
     fuzzTimeoutMs(60_000),
   );
 
@@ -210,7 +230,7 @@ describe('the hook stage under hostile hook output (fuzz)', () => {
             outDirLink: false,
             crlf: false,
           }),
-          (spec) => check(spec, 100_000),
+          (spec) => check(spec, { deadlineMs: 100_000 }),
         ),
         fuzzParameters(2107, 1),
       ),

@@ -100,7 +100,12 @@ export function hookCase(families: readonly HookFamily[], forms: { form?: fc.Arb
 }
 
 /** What the checker expects of one record, given the lines that reached regular files. */
-export type RecordExpectation = { must: 'passed'; features: unknown[] } | { must: 'rejected' | 'errored' | 'missing' } | { must: 'not-passed' } | { must: 'any' };
+export type RecordExpectation =
+  | { must: 'passed'; features: unknown[] }
+  | { must: 'rejected' | 'errored' | 'missing' }
+  /** `conflict`: only while the hook ran whole; a killed run may have finished one of the lines. */
+  | { must: 'not-passed'; conflict?: boolean }
+  | { must: 'any' };
 
 export interface RenderedHookOutput {
   ids: string[];
@@ -150,7 +155,7 @@ export function renderHookCase(spec: HookCase, { token, hostDir }: HostContext, 
         return;
       case 'conflict':
         plan.files.forEach((file, n) => files[file].push(Buffer.from(good(file, id, n))));
-        expectations.set(id, { must: 'not-passed' });
+        expectations.set(id, { must: 'not-passed', conflict: true });
         return;
       case 'duplicate':
         files.features.push(Buffer.from(good('features', id, 1)), Buffer.from(good('features', id, 2)));
