@@ -66,7 +66,7 @@ describe('normalizeIngesterOutput under hostile container output (fuzz)', () => 
           batchIndex: 0,
           outDir: c.roots.out,
           filesDir: c.roots.files,
-          filesStoragePath: c.relative.files,
+          filesStoragePath: c.filesStoragePath,
           batchFile,
           hookInputFile,
           limit: rendered.lines.length + 1,

@@ -14,8 +14,6 @@ export function fuzzParameters<T>(ciSeed: number, ciRuns: number, extra: fc.Para
     seed: seed ?? (runs === undefined ? ciSeed : Date.now() ^ (Math.random() * 0x100000000)),
     numRuns: runs ?? ciRuns,
     ...(replayPath ? { path: replayPath } : {}),
-    // Without this fast-check prints only the shrunk value; the seed and path are what replays it.
-    verbose: fc.VerbosityLevel.Verbose,
   };
 }
 

@@ -10,8 +10,8 @@ export interface FuzzCase {
   realRunDir: string;
   runId: string;
   roots: { in: string; out: string; files: string; host: string };
-  /** The same dirs relative to DATA_DIR, as the stage services pass them around. */
-  relative: { in: string; out: string; files: string };
+  /** The files dir relative to DATA_DIR: where published records say their files are. */
+  filesStoragePath: string;
 }
 
 /**
@@ -33,15 +33,15 @@ export class FuzzSandbox {
     const dataDir = path.join(this.root, `data-${n}`);
     const runId = `run-${n}`;
     const base = path.join('runs', runId, 'b0', 'ingester', 'a1');
-    const relative = { in: path.join(base, 'in'), out: path.join(base, 'out'), files: path.join(base, 'files') };
+    const filesStoragePath = path.join(base, 'files');
     const roots = {
-      in: path.join(dataDir, relative.in),
-      out: path.join(dataDir, relative.out),
-      files: path.join(dataDir, relative.files),
+      in: path.join(dataDir, base, 'in'),
+      out: path.join(dataDir, base, 'out'),
+      files: path.join(dataDir, filesStoragePath),
       host: path.join(this.root, `host-${n}`),
     };
     await Promise.all(Object.values(roots).map((dir) => mkdir(dir, { recursive: true })));
-    return { dataDir, realRunDir: await realpath(path.join(dataDir, 'runs', runId)), runId, roots, relative };
+    return { dataDir, realRunDir: await realpath(path.join(dataDir, 'runs', runId)), runId, roots, filesStoragePath };
   }
 
   async dispose(c: FuzzCase): Promise<void> {
