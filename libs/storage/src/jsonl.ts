@@ -116,7 +116,9 @@ export async function* readJsonLines(file: string, options: ReadJsonLinesOptions
         lineBytes += end - start;
         const line =
           problemLine(true) ??
-          decode(pieces.length === 0 ? chunk.subarray(start, end) : Buffer.concat([...pieces, chunk.subarray(start, end)]), lineNumber, lineOffset, true);
+          (pieces.length === 0
+            ? decode(chunk, start, end, lineNumber, lineOffset, true)
+            : decode(Buffer.concat([...pieces, chunk.subarray(start, end)]), 0, lineBytes, lineNumber, lineOffset, true));
         if (line) yield line;
         pieces = [];
         lineBytes = 0;
@@ -128,7 +130,7 @@ export async function* readJsonLines(file: string, options: ReadJsonLinesOptions
     }
     if (lineBytes > 0) {
       lineNumber++;
-      const line = problemLine(false) ?? decode(Buffer.concat(pieces), lineNumber, lineOffset, false);
+      const line = problemLine(false) ?? decode(Buffer.concat(pieces), 0, lineBytes, lineNumber, lineOffset, false);
       if (line) yield line;
     }
   } finally {
@@ -136,10 +138,10 @@ export async function* readJsonLines(file: string, options: ReadJsonLinesOptions
   }
 }
 
-function decode(bytes: Buffer, lineNumber: number, offset: number, terminated: boolean): JsonLine | undefined {
-  const text = bytes.toString('utf8').replace(/\r$/, '');
+function decode(bytes: Buffer, start: number, end: number, lineNumber: number, offset: number, terminated: boolean): JsonLine | undefined {
+  const text = bytes.toString('utf8', start, end).replace(/\r$/, '');
   if (text.trim() === '') return undefined;
-  return { text, lineNumber, offset, byteLength: bytes.length, terminated };
+  return { text, lineNumber, offset, byteLength: end - start, terminated };
 }
 
 function lineProblem(lineNumber: number, offset: number, byteLength: number, terminated: boolean, problem: LineProblem): JsonLine {
