@@ -72,10 +72,10 @@ export async function followRun(db: Database, runId: string, out: NodeJS.WriteSt
   );
 }
 
-export async function statusCommand(db: Database, runId: string): Promise<{ run: IngestRunRow; text: string } | undefined> {
+export async function statusCommand(db: Database, runId: string): Promise<{ run: IngestRunRow; issuesNotListed: number; text: string } | undefined> {
   const ledger = new RunLedger(db);
   const run = await ledger.runs.find(db, runId);
   if (!run) return undefined;
   const [batches, issuesNotListed] = await Promise.all([ledger.batches.listForRun(db, runId), ledger.issues.countUnlisted(db, runId)]);
-  return { run, text: runSummary(run, batches, issuesNotListed) };
+  return { run, issuesNotListed, text: runSummary(run, batches, issuesNotListed) };
 }

@@ -98,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
           else console.error(`no run ${sub}`);
           return 1;
         }
-        print(status.text, status.run);
+        print(status.text, { ...status.run, issuesNotListed: status.issuesNotListed });
         return 0;
       }
       case 'replay': {
