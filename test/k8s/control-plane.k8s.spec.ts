@@ -179,7 +179,7 @@ describeK8s('the real Kubernetes control plane', () => {
       try {
         await harness.applyConvention({
           id: 'k8s-real-bp',
-          ingester: { image: INGESTER, command: ['unused-by-kubernetes'], config: { total: 20, page_size: 10, sleep_ms: 250 } },
+          ingester: { image: INGESTER, command: ['unused-by-kubernetes'], config: { total: 60, page_size: 10, sleep_ms: 250 } },
           // More memory than the Node has: the scheduler cannot place the hook pod.
           hooks: [{ name: 'flag', image: HOOK, command: ['unused-by-kubernetes'], limits: { memory: '6g', timeout_seconds: 120 } }],
         });
@@ -191,11 +191,16 @@ describeK8s('the real Kubernetes control plane', () => {
             return run?.waitingReason?.startsWith('unschedulable: ') ? run.waitingReason : undefined;
           },
           { timeoutMs: 60_000, intervalMs: 200 },
-        );
+        ).catch(async (err: Error) => {
+          // What the run and the pods looked like instead.
+          const run = await harness.ledger.runs.find(harness.database.db, runId);
+          const pods = (await cluster.pods()).map((p) => `${p.metadata?.name} ${p.status?.phase} ${JSON.stringify(p.status?.conditions)}`);
+          throw new Error(`${err.message}\nrun: ${JSON.stringify(run)}\npods:\n${pods.join('\n')}`);
+        });
         expect(waiting).toMatch(/^unschedulable: 0\/1 nodes are available: 1 Insufficient memory\./);
         await setNodeMemory('8Gi');
         const done = await harness.waitForRun(runId, 120_000);
-        expect(done).toMatchObject({ status: 'completed', batchesCompleted: 2, publishedCount: 20, batchesFailed: 0 });
+        expect(done).toMatchObject({ status: 'completed', batchesCompleted: 6, publishedCount: 60, batchesFailed: 0 });
         expect(done.deferrals).toBeGreaterThan(0);
       } finally {
         await setNodeMemory(NODE_ALLOCATABLE.memory);
