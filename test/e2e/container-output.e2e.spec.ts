@@ -39,9 +39,9 @@ describe('container output boundary (local runner, real Postgres)', () => {
 
   it('publishes the rest of a batch whose records and hook outcomes hold values Postgres cannot store', async () => {
     const done = await runConvention('unstorable', { mode: 'unstorable' });
-    expect(done).toMatchObject({ status: 'completed', batchesIngested: 1, batchesCompleted: 1, batchesFailed: 0, recordsSourced: 6, invalidCount: 6, publishedCount: 3 });
+    expect(done).toMatchObject({ status: 'completed', batchesIngested: 1, batchesCompleted: 1, batchesFailed: 0, recordsSourced: 7, invalidCount: 6, publishedCount: 3 });
     expect(await published(done.id)).toEqual(['g1', 'g2', 'g3']);
-    expect(await kinds(done.id)).toMatchObject({ unstorable_value: 5, oversized_record: 1, invalid_output: 3 });
+    expect(await kinds(done.id)).toMatchObject({ unstorable_value: 5, oversized_record: 1, invalid_output: 4 });
     const reasons = (await issues(done.id)).map((i) => i.reason);
     expect(reasons).toEqual(
       expect.arrayContaining([
@@ -51,6 +51,7 @@ describe('container output boundary (local runner, real Postgres)', () => {
         expect.stringMatching(/^features\.jsonl line \d: features\.0\.label: must not contain NUL/),
         'rejections.jsonl line 1: reason: must not contain NUL characters or unpaired UTF-16 surrogates (Postgres cannot store them)',
         expect.stringMatching(/^features\.jsonl line \d: line \d is \d+ bytes, over the 200000-byte limit for one line$/),
+        expect.stringMatching(/^features\.jsonl line \d: features\.0(\.0)+: nests deeper than 64 levels$/),
       ]),
     );
   });

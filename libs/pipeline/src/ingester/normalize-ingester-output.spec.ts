@@ -46,6 +46,23 @@ describe(normalizeIngesterOutput.name, () => {
     expect(existsSync(path.join(dir, 'batch', 'records.jsonl.tmp'))).toBe(false);
   });
 
+  it('rejects, without an uncaught error, when writing the batch fails, and leaves no temporary file', async () => {
+    await records(good('a'), good('b'));
+    // A directory where the batch's temporary file goes: the write stream fails to open.
+    await mkdir(path.join(dir, 'batch', 'records.jsonl.tmp'), { recursive: true });
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      await expect(normalize()).rejects.toThrow('EISDIR');
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+    expect(uncaught).toEqual([]);
+    expect(existsSync(path.join(dir, 'batch', 'hook-input.jsonl.tmp'))).toBe(false);
+  });
+
   it('refuses, record by record, values Postgres cannot store, saying what and where', async () => {
     await records(
       good('a'),
