@@ -73,6 +73,15 @@ describe('readJsonLines', () => {
     expect(lines[0]!.problem!.message).toBe(`features.jsonl ${why}: container output must be a regular file; it was not read`);
   }, 10_000);
 
+  it('refuses container output whose directory the container replaced with a link', async () => {
+    await mkdir(path.join(dir, 'elsewhere'));
+    await writeFile(path.join(dir, 'elsewhere', 'records.jsonl'), '{"a":1}\n');
+    await symlink(path.join(dir, 'elsewhere'), path.join(dir, 'out'));
+    const lines = await readAll(path.join(dir, 'out', 'records.jsonl'));
+    expect(lines.map((l) => l.problem?.kind)).toEqual(['file_refused']);
+    expect(lines[0]!.problem!.message).toContain('records.jsonl is in a directory that is a symbolic link');
+  });
+
   it('refuses a container output file over the file size limit', async () => {
     const file = path.join(dir, 'records.jsonl');
     await writeFile(file, '{"a":1}\n'.repeat(200));

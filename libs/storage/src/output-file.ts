@@ -26,13 +26,18 @@ const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBL
 
 /**
  * Opens a file a container wrote, without trusting it: a symbolic link is not followed (it could
- * point at any file the service can read), anything but a regular file is refused (a FIFO would
- * block the read forever, a device such as /dev/zero never ends), and a file over `maxBytes` is
- * refused unread. Resolves undefined when there is no such file; rejects with
+ * point at any file the service can read), neither for the file nor for its own directory;
+ * anything but a regular file is refused (a FIFO would block the read forever, a device such as
+ * /dev/zero never ends); and a file over `maxBytes` is refused unread. Resolves undefined when there is no such file; rejects with
  * {@link OutputFileRefusedError} for a file that must not be read, and with the system's error
  * for a failure of the service's own (too many open files, I/O).
  */
 export async function openOutputFile(file: string, maxBytes: number): Promise<OutputFile | undefined> {
+  // A container that can replace its output directory with a link could point the name at any
+  // directory; the directories above it belong to the service.
+  if ((await lstat(path.dirname(file)).catch(() => undefined))?.isSymbolicLink()) {
+    throw new OutputFileRefusedError(file, 'is in a directory that is a symbolic link: container output must be a regular file in its own directory');
+  }
   let before: Stats;
   try {
     before = await lstat(file);
