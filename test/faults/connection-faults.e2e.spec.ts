@@ -86,6 +86,47 @@ async function readiness(port: number): Promise<number> {
   }
 }
 
+/**
+ * A TCP proxy to Postgres that the test can take down and bring back: what the services see when
+ * their database server goes away, without touching the server other tests share.
+ */
+class PostgresOutage {
+  private server?: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private constructor(readonly port: number) {}
+
+  static async open(): Promise<PostgresOutage> {
+    const outage = new PostgresOutage(await freePort());
+    await outage.up();
+    return outage;
+  }
+
+  async up(): Promise<void> {
+    if (this.server) return;
+    this.server = net.createServer((client) => {
+      const upstream = net.connect(5432, '127.0.0.1');
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => socket.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    this.server.listen(this.port, '127.0.0.1');
+    await once(this.server, 'listening');
+  }
+
+  /** Drops every connection and refuses new ones. */
+  async down(): Promise<void> {
+    const closed = this.server ? new Promise((resolve) => this.server!.close(resolve)) : Promise.resolve();
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+    this.server = undefined;
+  }
+}
+
 /** Every line a service wrote, except the harness's own `[service]` prefix, must be a JSON object. */
 function plainTextLines(logs: string): string[] {
   return logs
@@ -145,6 +186,46 @@ describe('services under infrastructure faults', () => {
       expect(plainTextLines(harness.serviceLogs())).toEqual([]);
       await Promise.all(SERVICES.map((s) => harness.kill(s)));
     }, 240_000);
+  });
+
+  describe('Postgres unreachable mid-run, then back', () => {
+    let harness: ProcessHarness;
+    let outage: PostgresOutage;
+    beforeAll(async () => {
+      outage = await PostgresOutage.open();
+      const database = `postgres://postgres@127.0.0.1:${outage.port}/`;
+      harness = await ProcessHarness.start('pg-outage');
+      // The services reach the test's database through the proxy; the harness itself does not.
+      const direct = new URL(harness.config.databaseUrl);
+      harness.env.DATABASE_URL = `${database}${direct.pathname.slice(1)}`;
+    }, 60_000);
+    afterAll(async () => {
+      await Promise.all(SERVICES.map((s) => harness.kill(s)));
+      await harness.stop();
+      await outage.down();
+    });
+
+    it('keeps every service up, reports not-ready while the database is down, and completes the run after', async () => {
+      await harness.applyConvention(convention(harness, 'pg-outage', 300));
+      const ports = await startWithPorts(harness);
+      const runId = await harness.start('pg-outage');
+      await waitForMarker(harness, `ingester-${runId}-2-`);
+
+      await outage.down();
+      for (const name of SERVICES) {
+        await waitFor(`${name} to report not-ready`, async () => (await readiness(ports[name])) === 503, { timeoutMs: 30_000 });
+      }
+      await waitFor('the services to log the lost connection', () => harness.serviceLogs().includes('postgres connection lost'), { timeoutMs: 30_000 });
+      expect(harness.unexpectedExits).toEqual([]);
+
+      await outage.up();
+      for (const name of SERVICES) {
+        await waitFor(`${name} to be ready again`, async () => (await readiness(ports[name])) === 200, { timeoutMs: 60_000 });
+      }
+      await expectExactCounts(harness, runId, 180_000);
+      expect(harness.unexpectedExits).toEqual([]);
+      expect(plainTextLines(harness.serviceLogs())).toEqual([]);
+    }, 360_000);
   });
 
   describe('Redis lost mid-run and back empty', () => {
