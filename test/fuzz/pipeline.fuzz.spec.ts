@@ -9,7 +9,7 @@ import { PipelineHarness, REPO_ROOT } from '../support/pipeline-harness.js';
 import { fuzzIt } from './support/awaiting-fix.js';
 import { boundedTime, fuzzParameters, fuzzTimeoutMs } from './support/fuzz-parameters.js';
 import { hookCase, type HookCase, renderHookCase } from './support/hook-output.arbitraries.js';
-import { ingesterCase, type IngesterCase, renderIngesterCase } from './support/ingester-output.arbitraries.js';
+import { ingesterCase, type IngesterCase, renderIngesterCase, type SessionForm } from './support/ingester-output.arbitraries.js';
 import { countLines } from './support/jsonl-lines.js';
 import { preview } from './support/postgres-storable.js';
 
@@ -157,7 +157,13 @@ describe('whole runs on hostile container output (fuzz, local runner)', () => {
       fc.assert(
         fc.asyncProperty(
           fc.record({
-            batches: fc.array(ingesterCase(['malformed', 'duplicates', 'encoding', 'file-refs', 'unstorable'], { filesRootLink: true }), { minLength: 1, maxLength: 2 }),
+            batches: fc.array(
+              ingesterCase(['malformed', 'duplicates', 'encoding', 'file-refs', 'unstorable'], {
+                filesRootLink: true,
+                session: fc.constantFrom<SessionForm>('absent', 'valid', 'symlink-host', 'invalid-json', 'unstorable', 'deep'),
+              }),
+              { minLength: 1, maxLength: 2 },
+            ),
             hook: hookCase(['malformed', 'conflicts', 'unstorable']),
           }),
           check,
