@@ -1,37 +1,43 @@
 import type { LoggerService } from '@nestjs/common';
 
+/** Distinct messages remembered at most; past it, the quiet periods that ended are forgotten. */
+const MAX_TRACKED = 100;
+
 /**
- * Logs a connection's errors as JSON log lines, once per burst: while Redis or Postgres is down,
- * every client reports the same error several times a second. The first error of a burst is
- * logged at once; repeats within `quietMs` are counted and reported with the next line logged.
+ * Logs a client's errors as JSON log lines, once per burst: while Redis or Postgres is down,
+ * every client reports the same error several times a second. The first occurrence of a message
+ * is logged at once; repeats of the same message within `quietMs` are counted and reported with
+ * its next line. A different message is always logged.
  */
 export class ConnectionErrorLog {
-  private suppressed = 0;
-  private quietUntil = 0;
+  private readonly seen = new Map<string, { quietUntil: number; repeats: number }>();
 
   constructor(
     private readonly logger: Pick<LoggerService, 'error'>,
-    /** What failed, e.g. `redis (queue ingest-next-batch)`. */
+    /** What failed, e.g. `queue ingest-next-batch`. */
     private readonly source: string,
-    /** How long identical-looking errors are counted instead of logged. @defaultValue 30000 */
+    /** How long repeats of one message are counted instead of logged. @defaultValue 30000 */
     private readonly quietMs = 30_000,
   ) {}
 
   report(err: unknown): void {
     const now = Date.now();
-    if (now < this.quietUntil) {
-      this.suppressed++;
+    const message = err instanceof Error ? err.message : String(err);
+    const entry = this.seen.get(message);
+    if (entry && now < entry.quietUntil) {
+      entry.repeats++;
       return;
     }
-    const message = err instanceof Error ? err.message : String(err);
     const code = (err as { code?: unknown } | undefined)?.code;
     this.logger.error({
       msg: `${this.source}: ${message}`,
       source: this.source,
       ...(typeof code === 'string' ? { code } : {}),
-      ...(this.suppressed > 0 ? { repeatsSinceLastLine: this.suppressed } : {}),
+      ...(entry?.repeats ? { repeatsSinceLastLine: entry.repeats } : {}),
     });
-    this.suppressed = 0;
-    this.quietUntil = now + this.quietMs;
+    if (this.seen.size >= MAX_TRACKED) {
+      for (const [key, value] of this.seen) if (value.quietUntil <= now) this.seen.delete(key);
+    }
+    if (this.seen.size < MAX_TRACKED || entry) this.seen.set(message, { quietUntil: now + this.quietMs, repeats: 0 });
   }
 }
