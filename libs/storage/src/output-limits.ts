@@ -23,7 +23,8 @@ export interface ContainerOutputLimits {
   maxSessionBytes: number;
 }
 
-export const DEFAULT_CONTAINER_OUTPUT_LIMITS: Readonly<ContainerOutputLimits> = Object.freeze({
+/** The configuration's defaults, for a process that reads container output without configuring limits. */
+const DEFAULT_CONTAINER_OUTPUT_LIMITS: Readonly<ContainerOutputLimits> = Object.freeze({
   maxFileBytes: 4 * 1024 ** 3,
   maxLineBytes: 8 * 1024 ** 2,
   maxSessionBytes: 1024 ** 2,
@@ -33,8 +34,8 @@ let current: Readonly<ContainerOutputLimits> = DEFAULT_CONTAINER_OUTPUT_LIMITS;
 
 /**
  * Sets the limits for this process (once, at start-up, from the configuration). They are
- * process-wide so that every reader of container output is bounded by default, including
- * readers that are not handed a configuration.
+ * process-wide so that every reader of container output is bounded, also one deep in a stage
+ * that is not handed the configuration.
  */
 export function setContainerOutputLimits(limits: ContainerOutputLimits): void {
   current = Object.freeze({ ...limits });
