@@ -6,23 +6,25 @@ import { storableLine } from './storable-output.js';
  * store (see {@link storableLine}): a record that cannot be published is refused alone, here,
  * instead of failing its whole batch at the publisher.
  */
-export const ingestedRecordSchema = storableLine(z.object({
-  source_id: z
-    .string()
-    .min(1)
-    .max(512)
-    .refine((v) => !/[\u0000-\u001f]/.test(v), 'must not contain control characters'),
-  metadata: z.record(z.string(), z.unknown()).default({}),
-  files: z
-    .array(
-      z.object({
-        name: z.string().min(1),
-        relative_path: z.string().min(1),
-        size_mb: z.number().nonnegative().optional(),
-      }),
-    )
-    .default([]),
-}));
+export const ingestedRecordSchema = storableLine(
+  z.object({
+    source_id: z
+      .string()
+      .min(1)
+      .max(512)
+      .refine((v) => !/[\u0000-\u001f]/.test(v), 'must not contain control characters'),
+    metadata: z.record(z.string(), z.unknown()).default({}),
+    files: z
+      .array(
+        z.object({
+          name: z.string().min(1),
+          relative_path: z.string().min(1),
+          size_mb: z.number().nonnegative().optional(),
+        }),
+      )
+      .default([]),
+  }),
+);
 export type IngestedRecord = z.output<typeof ingestedRecordSchema>;
 
 /** One line of the batch file hooks read as `$OSA_IN/records.jsonl`. */
