@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type KubernetesObject, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { AuthorizationV1Api, type KubernetesObject, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { ErrorKind, parseConvention, PermanentError } from '#osa/domain';
 import { Label, labelValue } from '#osa/runners-kubernetes';
 import { waitFor } from '#osa/testing';
@@ -47,6 +47,24 @@ describeK8s('the real Kubernetes control plane', () => {
   });
 
   describe('RBAC from k8s/', () => {
+    it('allows the runner\'s ServiceAccount every call the runner makes, and nothing it does not', async () => {
+      const { kubeConfig } = await cluster.runnerKubeConfig();
+      const authz = kubeConfig.makeApiClient(AuthorizationV1Api);
+      const allowed = async (verb: string, resource: string, group = '', subresource?: string) =>
+        (await authz.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { namespace: NAMESPACE, verb, resource, group, subresource } } } })).status!.allowed;
+      // job-api.gateway.ts: list/create/get(status)/delete Jobs, list pods, read pod logs.
+      expect(await allowed('list', 'jobs', 'batch')).toBe(true);
+      expect(await allowed('create', 'jobs', 'batch')).toBe(true);
+      expect(await allowed('get', 'jobs', 'batch', 'status')).toBe(true);
+      expect(await allowed('delete', 'jobs', 'batch')).toBe(true);
+      expect(await allowed('list', 'pods')).toBe(true);
+      expect(await allowed('get', 'pods', '', 'log')).toBe(true);
+      // Least privilege: no pod writes, no secrets, no exec.
+      expect(await allowed('delete', 'pods')).toBe(false);
+      expect(await allowed('get', 'secrets')).toBe(false);
+      expect(await allowed('create', 'pods', '', 'exec')).toBe(false);
+    });
+
     it('refuses a call outside the Role with a message saying what to grant', async () => {
       const { kubeConfig } = await cluster.runnerKubeConfig();
       // The RoleBinding grants the Role in its own namespace only; "default" is outside it.
