@@ -55,7 +55,7 @@ export interface HookCase {
   crlf: boolean;
 }
 
-export type HookFamily = 'malformed' | 'conflicts' | 'unstorable' | 'nesting' | 'size';
+export type HookFamily = 'malformed' | 'duplicates' | 'conflicts' | 'unstorable' | 'nesting' | 'size';
 
 const ordinary: fc.Arbitrary<IdPlan> = fc.oneof(
   fc.array(storableJson, { maxLength: 3 }).map((features) => ({ plan: 'passed' as const, features })),
@@ -67,10 +67,8 @@ const ordinary: fc.Arbitrary<IdPlan> = fc.oneof(
 const outcomeFile = fc.constantFrom(...OUTCOME_FILES);
 
 const familyPlans: Record<HookFamily, fc.Arbitrary<IdPlan>> = {
-  malformed: fc.oneof(
-    fc.constant({ plan: 'duplicate' as const }),
-    fc.record({ plan: fc.constant('mistyped' as const), file: outcomeFile, variant: fc.nat(5) }),
-  ),
+  malformed: fc.record({ plan: fc.constant('mistyped' as const), file: outcomeFile, variant: fc.nat(5) }),
+  duplicates: fc.constant({ plan: 'duplicate' as const }),
   conflicts: fc.uniqueArray(outcomeFile, { minLength: 2, maxLength: 3 }).map((files) => ({ plan: 'conflict' as const, files })),
   unstorable: fc.record({ plan: fc.constant('unstorable' as const), file: outcomeFile, char: unstorableChar, where: unstorablePlacement }),
   nesting: fc.record({ plan: fc.constant('deep' as const), depth: nestingDepth, shape: fc.constantFrom('array' as const, 'object' as const) }),
@@ -86,7 +84,10 @@ const extraLine: fc.Arbitrary<ExtraLine> = fc.oneof(
 
 const suffix = fc.constantFrom('', '-é', '-🪨', ' spaced', '-"q"', '-日本');
 
-export function hookCase(families: readonly HookFamily[], forms: { form?: fc.Arbitrary<HookOutputForm>; outDirLink?: boolean; maxRecords?: number } = {}): fc.Arbitrary<HookCase> {
+export function hookCase(
+  families: readonly HookFamily[],
+  forms: { form?: fc.Arbitrary<HookOutputForm>; outDirLink?: fc.Arbitrary<boolean>; maxRecords?: number } = {},
+): fc.Arbitrary<HookCase> {
   const plan = families.length ? fc.oneof({ weight: 2, arbitrary: ordinary }, { weight: 3, arbitrary: fc.oneof(...families.map((f) => familyPlans[f])) }) : ordinary;
   const form = forms.form ?? fc.constant('regular' as const);
   return fc.record({
@@ -94,7 +95,7 @@ export function hookCase(families: readonly HookFamily[], forms: { form?: fc.Arb
     plans: fc.array(fc.record({ suffix, plan }), { minLength: 1, maxLength: forms.maxRecords ?? 20 }),
     extras: fc.array(fc.record({ at: fc.nat(40), line: families.includes('malformed') ? extraLine : extraLine.filter((l) => l.kind === 'blank') }), { maxLength: 8 }),
     forms: fc.record({ features: form, rejections: form, errors: form }),
-    outDirLink: forms.outDirLink ? fc.boolean() : fc.constant(false),
+    outDirLink: forms.outDirLink ?? fc.constant(false),
     crlf: fc.boolean(),
   });
 }
