@@ -279,7 +279,6 @@ export class NodeAgent {
     if (!argv || this.heldImages.has(container.image)) return this.failImagePull(view, entry, container.image);
 
     PodStatus.running(view);
-    status.podIPs = [{ ip: status.podIP }];
     status.containerStatuses[0].imageID = `${container.image}@sha256:${'0'.repeat(64)}`;
     await this.writeStatus(view);
     const exit = await executePod({

@@ -10,6 +10,7 @@ export const PodStatus = {
   scheduled(pod: Obj, container: Obj): void {
     pod.spec.nodeName = 'sim-node-1';
     pod.status.hostIP = '10.0.0.1';
+    pod.status.hostIPs = [{ ip: '10.0.0.1' }];
     pod.status.startTime = now();
     const conditions = pod.status.conditions as Obj[];
     setCondition(conditions, condition('PodScheduled', 'True'));
@@ -37,6 +38,7 @@ export const PodStatus = {
   running(pod: Obj): void {
     pod.status.phase = 'Running';
     pod.status.podIP = '10.1.0.7';
+    pod.status.podIPs = [{ ip: '10.1.0.7' }];
     const status = pod.status.containerStatuses[0];
     Object.assign(status, { ready: true, started: true, containerID: `containerd://${pod.metadata.uid.replace(/-/g, '')}` });
     status.state = { running: { startedAt: now() } };

@@ -267,8 +267,10 @@ export class SimCluster {
   private async finishJob(job: SimJob, succeeded: boolean): Promise<void> {
     const status = job.obj.status;
     if (status.completionTime || isFailed(job.obj) || !this.jobs.has(key(job.obj.metadata.namespace, job.obj.metadata.name))) return;
-    status.active = 0;
+    // The Job controller omits a zero `active` and drops the tracking finalizer of a pod it counted.
+    delete status.active;
     status.ready = 0;
+    for (const pod of this.podsOf(job)) delete pod.obj.metadata.finalizers;
     if (!succeeded) return this.failJob(job, 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
     status.succeeded = 1;
     // Since 1.31 SuccessCriteriaMet comes first, Complete once the pods are gone.
@@ -281,7 +283,8 @@ export class SimCluster {
 
   private failJob(job: SimJob, reason: string, message: string): void {
     const status = job.obj.status;
-    Object.assign(status, { active: 0, ready: 0, failed: 1 });
+    delete status.active;
+    Object.assign(status, { ready: 0, failed: 1 });
     status.conditions = [condition('FailureTarget', 'True', reason, message), condition('Failed', 'True', reason, message)];
     this.startTtl(job);
   }
