@@ -78,6 +78,22 @@ async function startWithPorts(harness: ProcessHarness): Promise<Record<ServiceNa
   return ports;
 }
 
+/** Waits until every service's /health/ready answers `status`; fails at once when a service has exited. */
+async function waitForReadiness(harness: ProcessHarness, ports: Record<ServiceName, number>, status: 200 | 503): Promise<void> {
+  for (const name of SERVICES) {
+    await waitFor(
+      `${name} to answer ${status} on /health/ready`,
+      async () => {
+        if (harness.unexpectedExits.length > 0) {
+          throw new Error(`a service exited: ${JSON.stringify(harness.unexpectedExits)}; logs:\n${harness.serviceLogs().slice(-3000)}`);
+        }
+        return (await readiness(ports[name])) === status;
+      },
+      { timeoutMs: 60_000 },
+    );
+  }
+}
+
 async function readiness(port: number): Promise<number> {
   try {
     return (await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(5000) })).status;
@@ -194,7 +210,9 @@ describe('services under infrastructure faults', () => {
     beforeAll(async () => {
       outage = await PostgresOutage.open();
       const database = `postgres://postgres@127.0.0.1:${outage.port}/`;
-      harness = await ProcessHarness.start('pg-outage');
+      // Retries spaced as in production, scaled down: ten publish attempts span ~15 s, longer
+      // than the outage, as the defaults' span (~2.5 min) is longer than a database restart.
+      harness = await ProcessHarness.start('pg-outage', { UNEXPECTED_BACKOFF_BASE_MS: '500', UNEXPECTED_BACKOFF_CAP_MS: '2000' });
       // The services reach the test's database through the proxy; the harness itself does not.
       const direct = new URL(harness.config.databaseUrl);
       harness.env.DATABASE_URL = `${database}${direct.pathname.slice(1)}`;
@@ -212,16 +230,12 @@ describe('services under infrastructure faults', () => {
       await waitForMarker(harness, `ingester-${runId}-2-`);
 
       await outage.down();
-      for (const name of SERVICES) {
-        await waitFor(`${name} to report not-ready`, async () => (await readiness(ports[name])) === 503, { timeoutMs: 30_000 });
-      }
+      await waitForReadiness(harness, ports, 503);
       await waitFor('the services to log the lost connection', () => harness.serviceLogs().includes('postgres connection lost'), { timeoutMs: 30_000 });
       expect(harness.unexpectedExits).toEqual([]);
 
       await outage.up();
-      for (const name of SERVICES) {
-        await waitFor(`${name} to be ready again`, async () => (await readiness(ports[name])) === 200, { timeoutMs: 60_000 });
-      }
+      await waitForReadiness(harness, ports, 200);
       await expectExactCounts(harness, runId, 180_000);
       expect(harness.unexpectedExits).toEqual([]);
       expect(plainTextLines(harness.serviceLogs())).toEqual([]);
@@ -268,17 +282,13 @@ describe('services under infrastructure faults', () => {
       await waitForMarker(harness, `ingester-${runId}-2-`);
 
       await killRedis();
-      for (const name of SERVICES) {
-        await waitFor(`${name} to report not-ready`, async () => (await readiness(ports[name])) === 503, { timeoutMs: 30_000 });
-      }
+      await waitForReadiness(harness, ports, 503);
       // Down long enough for every client to retry a few times.
       await waitFor('the services to log the lost connection', () => /"msg":"(worker|queue) [a-z-]+: [^"]*ECONNREFUSED/.test(harness.serviceLogs()), { timeoutMs: 30_000 });
       expect(harness.unexpectedExits).toEqual([]);
 
       await startRedis();
-      for (const name of SERVICES) {
-        await waitFor(`${name} to be ready again`, async () => (await readiness(ports[name])) === 200, { timeoutMs: 60_000 });
-      }
+      await waitForReadiness(harness, ports, 200);
       // Every job was lost with Redis; the reconciler adds back what each open batch needs.
       await expectExactCounts(harness, runId, 180_000);
       expect(harness.unexpectedExits).toEqual([]);
