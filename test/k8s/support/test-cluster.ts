@@ -8,8 +8,6 @@ import {
   KubernetesObjectApi,
   type KubernetesObject,
   PatchStrategy,
-  RbacAuthorizationV1Api,
-  setHeaderOptions,
 } from '@kubernetes/client-node';
 import { waitFor } from '#osa/testing';
 import { renderKustomization } from '../../deploy/kustomize.js';
@@ -37,7 +35,6 @@ const FIELD_MANAGER = 'osa-ingest-tests';
 export class TestCluster {
   readonly core: CoreV1Api;
   readonly batch: BatchV1Api;
-  readonly rbac: RbacAuthorizationV1Api;
   readonly objects: KubernetesObjectApi;
 
   private constructor(
@@ -49,7 +46,6 @@ export class TestCluster {
     const admin = plane.adminKubeConfig();
     this.core = admin.makeApiClient(CoreV1Api);
     this.batch = admin.makeApiClient(BatchV1Api);
-    this.rbac = admin.makeApiClient(RbacAuthorizationV1Api);
     this.objects = KubernetesObjectApi.makeApiClient(admin);
   }
 
@@ -147,9 +143,10 @@ export class TestCluster {
   }
 
   private async applyRunnerObjects(): Promise<void> {
-    for (const object of TestCluster.runnerObjects()) await this.apply(object);
+    const objects = TestCluster.runnerObjects();
+    for (const object of objects) await this.apply(object);
     // The shared volume: a PV pre-bound to the claim, so the PV controller binds it at once.
-    const claim = TestCluster.runnerObjects().find((o) => o.kind === 'PersistentVolumeClaim')!;
+    const claim = objects.find((o) => o.kind === 'PersistentVolumeClaim')!;
     const spec = (claim as { spec: { accessModes: string[]; resources: { requests: { storage: string } } } }).spec;
     await this.apply({
       apiVersion: 'v1',
@@ -174,10 +171,5 @@ export class TestCluster {
       timeoutMs: 60_000,
       intervalMs: 200,
     });
-  }
-
-  /** Patches an object with a JSON merge patch as the admin (e.g. to scale something). */
-  mergePatchOptions() {
-    return setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   }
 }
