@@ -63,12 +63,6 @@ export abstract class StageProcessor implements OnApplicationBootstrap, BeforeAp
 
   protected abstract handle(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown>;
 
-  /** The hosted Worker; there is none before the application has bootstrapped. */
-  get worker(): Worker {
-    if (!this.hosted) throw new Error(`${this.constructor.name}: the worker of ${this.queueName} is not started yet`);
-    return this.hosted;
-  }
-
   onApplicationBootstrap(): void {
     // Three parameters: BullMQ passes the AbortSignal only to a processor that declares it.
     const worker = new Worker(this.queueName, (job: Job, token?: string, signal?: AbortSignal) => this.process(job, token, signal), stageWorkerOptions(this.config, this.stageConfig));
