@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { AppConfig } from '#osa/config';
-import { APP_CONFIG, OutboxRelay, ReconcilerService } from '#osa/pipeline';
+import { APP_CONFIG, ConnectionErrorLog, OutboxRelay, ReconcilerService } from '#osa/pipeline';
 
 /**
  * Runs the reconciler and the outbox relay on timers, so a crash anywhere is repaired within
@@ -11,6 +11,9 @@ export class ReconcilerLoop implements OnApplicationBootstrap, OnApplicationShut
   private readonly logger = new Logger(ReconcilerLoop.name);
   private timers: NodeJS.Timeout[] = [];
   private busy = false;
+  // While Postgres or Redis is down every pass fails the same way: one line per burst.
+  private readonly reconcileErrors = new ConnectionErrorLog(this.logger, 'reconcile pass failed');
+  private readonly relayErrors = new ConnectionErrorLog(this.logger, 'outbox relay');
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -20,7 +23,7 @@ export class ReconcilerLoop implements OnApplicationBootstrap, OnApplicationShut
 
   onApplicationBootstrap(): void {
     this.timers.push(setInterval(() => void this.reconcile(), this.config.reconcileIntervalMs));
-    this.timers.push(setInterval(() => void this.relay.flush().catch((err: Error) => this.logger.warn(`outbox relay: ${err.message}`)), this.config.outboxRelayIntervalMs));
+    this.timers.push(setInterval(() => void this.relay.flush().catch((err: Error) => this.relayErrors.report(err)), this.config.outboxRelayIntervalMs));
   }
 
   onApplicationShutdown(): void {
@@ -36,7 +39,7 @@ export class ReconcilerLoop implements OnApplicationBootstrap, OnApplicationShut
         this.logger.log(`reconciled ${report.runs} active runs: ${report.accounted} failures accounted, ${report.requeued} jobs re-added, ${report.completed} runs completed`);
       }
     } catch (err) {
-      this.logger.error(`reconcile pass failed: ${(err as Error).message}`);
+      this.reconcileErrors.report(err);
     } finally {
       this.busy = false;
     }

@@ -1,4 +1,5 @@
 export * from './accounting/exhaustion.service.js';
+export * from './connections/connection-error-log.js';
 export * from './hooks/absorb-hook-output.js';
 export * from './hooks/batch-records.js';
 export * from './hooks/hook-checkpoint.js';
