@@ -8,7 +8,7 @@ import { applyFsOps } from './fixtures/apply-fs-ops.mjs';
 import { fuzzIt } from './support/awaiting-fix.js';
 import { boundedTime, fuzzParameters, fuzzTimeoutMs } from './support/fuzz-parameters.js';
 import { FuzzSandbox, settle } from './support/fuzz-sandbox.js';
-import { ingesterCase, type IngesterCase, type RecordsForm, renderIngesterCase, type SessionForm } from './support/ingester-output.arbitraries.js';
+import { type FilesRoot, ingesterCase, type IngesterCase, type RecordsForm, renderIngesterCase, type SessionForm } from './support/ingester-output.arbitraries.js';
 import { countLines, fileLines } from './support/jsonl-lines.js';
 import { PostgresStorable, preview } from './support/postgres-storable.js';
 
@@ -99,7 +99,7 @@ describe('normalizeIngesterOutput under hostile container output (fuzz)', () => 
           allowed.add(line.sourceId);
           if (line.expect !== 'good') continue;
           // A good record whose files root was swapped for a link to the host must not be kept.
-          if (spec.filesRootLink && line.hasFiles) {
+          if (spec.filesRoot !== 'own' && line.hasFiles) {
             allowed.delete(line.sourceId);
             continue;
           }
@@ -190,7 +190,7 @@ describe('normalizeIngesterOutput under hostile container output (fuzz)', () => 
 
   fuzz(
     'never publishes a file from outside the run: symlinks at every path component, FIFOs, devices, hard links, missing files',
-    () => fc.assert(property(ingesterCase(['file-refs'], { filesRootLink: true })), fuzzParameters(1106, 40)),
+    () => fc.assert(property(ingesterCase(['file-refs'], { filesRoot: fc.constantFrom<FilesRoot>('own', 'host-link', 'dangling-link') })), fuzzParameters(1106, 40)),
     fuzzTimeoutMs(60_000),
   );
 

@@ -66,14 +66,16 @@ export type SessionForm =
   | 'device'
   | 'dev-symlink';
 
+/** $OSA_FILES as the container leaves it: its own, or replaced by a link to a host directory holding the canary, or to nothing. */
+export type FilesRoot = 'own' | 'host-link' | 'dangling-link';
+
 export interface IngesterCase {
   lines: LineSpec[];
   crlf: boolean;
   trailingNewline: boolean;
   records: RecordsForm;
   session: SessionForm;
-  /** $OSA_FILES itself replaced by a link to the host. */
-  filesRootLink: boolean;
+  filesRoot: FilesRoot;
 }
 
 /** Families of hostile lines; each property mixes good lines with some of them. */
@@ -124,7 +126,7 @@ const familyLines: Record<LineFamily, fc.Arbitrary<LineSpec>> = {
 };
 
 /** Good lines mixed with lines of the given families, in any order, on a regular records.jsonl. */
-export function ingesterCase(families: readonly LineFamily[], forms: { records?: fc.Arbitrary<RecordsForm>; session?: fc.Arbitrary<SessionForm>; filesRootLink?: boolean } = {}): fc.Arbitrary<IngesterCase> {
+export function ingesterCase(families: readonly LineFamily[], forms: { records?: fc.Arbitrary<RecordsForm>; session?: fc.Arbitrary<SessionForm>; filesRoot?: fc.Arbitrary<FilesRoot> } = {}): fc.Arbitrary<IngesterCase> {
   const hostile = families.length ? fc.oneof(...families.map((f) => familyLines[f])) : goodLine;
   return fc.record({
     lines: fc.array(fc.oneof({ weight: 2, arbitrary: goodLine }, { weight: 3, arbitrary: hostile }), { maxLength: 24 }),
@@ -132,7 +134,7 @@ export function ingesterCase(families: readonly LineFamily[], forms: { records?:
     trailingNewline: fc.boolean(),
     records: forms.records ?? fc.constant('regular' as const),
     session: forms.session ?? fc.constantFrom('absent' as const, 'valid' as const),
-    filesRootLink: forms.filesRootLink ? fc.boolean() : fc.constant(false),
+    filesRoot: forms.filesRoot ?? fc.constant('own' as const),
   });
 }
 
@@ -273,8 +275,11 @@ export function renderIngesterCase(spec: IngesterCase, { token, hostDir }: HostC
   ops.push(...recordsOps(spec.records, recordsBytes, hostDir));
   // With $OSA_OUT itself a link to the host, the session is the host's too.
   if (spec.records !== 'out-dir-symlink') ops.push(...sessionOps(spec.session, hostDir));
-  if (spec.filesRootLink) {
-    for (const l of lines) if (l.hasFiles) hostFile(`files-root/${l.sourceId}/a.txt`, token);
+  if (spec.filesRoot !== 'own') {
+    if (spec.filesRoot === 'host-link') {
+      hostFile('files-root/.keep', '');
+      for (const l of lines) if (l.hasFiles) hostFile(`files-root/${l.sourceId}/a.txt`, token);
+    }
     ops.push({ op: 'remove', path: 'files' }, { op: 'symlink', path: 'files', target: `${hostDir}/files-root` });
   }
   return { lines, recordsBytes, ops };
