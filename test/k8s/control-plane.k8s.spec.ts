@@ -11,14 +11,15 @@ import { controlPlaneTarget, kubernetesRunner, type OwnedTarget } from './suppor
 import { k8sBinariesAvailability } from './support/k8s-binaries.js';
 import { JOB_SERVICE_ACCOUNT, NAMESPACE, NODE_ALLOCATABLE, NODE_NAME, REPO_ROOT, TestCluster } from './support/test-cluster.js';
 
-// CI builds the binaries first and sets OSA_K8S_REQUIRED: there a missing build is a failure,
-// never a silent skip. Elsewhere the suite builds them when Go is installed (tens of minutes
-// once; cached by version afterwards) and is skipped, saying so, when it cannot.
+// CI and `npm run test:k8s` build the binaries first and set OSA_K8S_REQUIRED: there a missing
+// build is a failure (at once, not after a second build attempt), never a silent skip. Elsewhere
+// the suite builds them when Go is installed (tens of minutes once; cached by version afterwards)
+// and is skipped, saying so, when it cannot.
 const availability = k8sBinariesAvailability();
+if (availability !== 'built' && process.env.OSA_K8S_REQUIRED === '1') {
+  throw new Error('OSA_K8S_REQUIRED=1 but the Kubernetes binaries are not built: run tools/k8s/build.sh and read its error');
+}
 if (availability === 'unavailable') {
-  if (process.env.OSA_K8S_REQUIRED === '1') {
-    throw new Error('OSA_K8S_REQUIRED=1 but the Kubernetes binaries are not built and Go is not installed to build them (tools/k8s/build.sh)');
-  }
   console.warn('Skipping the real-control-plane suites: no Kubernetes binaries and no Go to build them (tools/k8s/build.sh).');
 }
 const describeK8s = availability === 'unavailable' ? describe.skip : describe;
