@@ -21,7 +21,7 @@ describe(migrate.name, () => {
     expect(rows.map((r) => r.name)).toEqual(files);
   });
 
-  it('refuses a migration that was edited after it was applied (the seed review\'s srn→id rename gap)', async () => {
+  it('refuses a migration that was edited after it was applied (a renamed column would silently not be renamed where it ran)', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'osa-migrations-'));
     for (const file of await readdir(locateMigrations())) await copyFile(path.join(locateMigrations(), file), path.join(dir, file));
     await appendFile(path.join(dir, '0001_init.sql'), '\nALTER TABLE ingest_runs RENAME COLUMN id TO srn;\n');
