@@ -25,6 +25,8 @@ export interface KubernetesControls {
   holdImagePull(image: string): void;
   /** The kubelet evicts the request's running pod (node pressure). */
   evictPodOf(request: ContainerRunRequest): Promise<void>;
+  /** The request's running pod is evicted through the Eviction API (a node drain). */
+  drainPodOf(request: ContainerRunRequest): Promise<void>;
   /** Someone deletes the request's Job (Background) while it runs. */
   deleteJobOf(request: ContainerRunRequest): Promise<void>;
   /** Someone deletes the request's pod while it runs. */
@@ -170,6 +172,17 @@ export function describeRunnerConformance(kind: 'local' | 'kubernetes', getTarge
     expect(err).toBeInstanceOf(TransientError);
     expect(err).toMatchObject({ kind: ErrorKind.Evicted });
     expect(err.message).toContain('The node was low on resource: memory');
+  });
+
+  itK8s('a pod evicted through the Eviction API (a node drain) is transient evicted', async () => {
+    const request = conformanceRequest('hang');
+    await prepareDirs(t(), request);
+    const run = t().runner.run(request);
+    await k8s().drainPodOf(request);
+    const err = await failure(run);
+    expect(err).toBeInstanceOf(TransientError);
+    expect(err).toMatchObject({ kind: ErrorKind.Evicted });
+    expect(err.message).toContain('DisruptionTarget');
   });
 
   itK8s('a Job deleted while it runs is transient vanished', async () => {

@@ -75,6 +75,7 @@ export async function simulatorTarget(): Promise<OwnedTarget> {
       kubernetes: {
         holdImagePull: (image) => sim.injectPodFault({ type: 'image-pull' }, { image }),
         evictPodOf: async (request) => sim.evictPod((await podOf(request.runId)).metadata.name, NAMESPACE),
+        drainPodOf: async (request) => sim.drainPod((await podOf(request.runId)).metadata.name, NAMESPACE),
         deleteJobOf: async (request) => sim.vanishJob((await podOf(request.runId)).metadata.labels[Label.jobName], NAMESPACE),
         deletePodOf: async (request) => sim.deletePod((await podOf(request.runId)).metadata.name, NAMESPACE),
         waitRunning: async (request) => void (await podOf(request.runId)),
@@ -107,6 +108,10 @@ export async function controlPlaneTarget(cluster: TestCluster): Promise<OwnedTar
       kubernetes: {
         holdImagePull: (image) => cluster.agent.holdImagePull(image),
         evictPodOf: async (request) => cluster.agent.evict(NAMESPACE, (await podOf(request.runId)).metadata!.name!),
+        drainPodOf: async (request) => {
+          const name = (await podOf(request.runId)).metadata!.name!;
+          await cluster.core.createNamespacedPodEviction({ name, namespace: NAMESPACE, body: { metadata: { name, namespace: NAMESPACE } } });
+        },
         deleteJobOf: async (request) => {
           const pod = await podOf(request.runId);
           await cluster.batch.deleteNamespacedJob({ name: pod.metadata!.labels![Label.jobName]!, namespace: NAMESPACE, propagationPolicy: 'Background' });

@@ -30,6 +30,11 @@ describe('buildJob', () => {
     expect(spec!.template.spec!.restartPolicy).toBe('Never');
   });
 
+  it('fails the Job on a disrupted pod, so a drained pod is told apart from a deleted one', () => {
+    const { spec } = buildJob(input());
+    expect(spec!.podFailurePolicy).toEqual({ rules: [{ action: 'FailJob', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] });
+  });
+
   it('runs non-root with no capabilities, no privilege escalation, RuntimeDefault seccomp and no token', () => {
     const pod = buildJob(input()).spec!.template.spec!;
     expect(pod.automountServiceAccountToken).toBe(false);

@@ -29,7 +29,10 @@ export interface JobSpecInput {
  * belong to the queue, each with a fresh output directory. No `podFailurePolicy: Ignore` on
  * DisruptionTarget: the Job would start a replacement pod writing into the same, possibly
  * half-written output directory, which DESIGN.md §3.8 forbids; an eviction fails the Job and
- * the queue retries with a new attempt instead.
+ * the queue retries with a new attempt instead. It does say `FailJob` on DisruptionTarget: an
+ * eviction through the Eviction API (a node drain) deletes the pod, which is usually gone by
+ * the time the runner looks, and only the Job's condition (reason PodFailurePolicy) still says
+ * the pod was disrupted rather than deleted by someone.
  */
 export function buildJob({ request, memoryBytes, dirs, spec, config }: JobSpecInput): V1Job {
   const hook = request.role === 'hook';
@@ -103,6 +106,7 @@ export function buildJob({ request, memoryBytes, dirs, spec, config }: JobSpecIn
     },
     spec: {
       backoffLimit: 0,
+      podFailurePolicy: { rules: [{ action: 'FailJob', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] },
       activeDeadlineSeconds: request.limits.timeout_seconds,
       ttlSecondsAfterFinished: config.ttlSecondsAfterFinished,
       template: { metadata: { labels }, spec: pod },

@@ -123,6 +123,11 @@ export class K8sApiSimulator {
     this.cluster.evictPod(namespace, name, message);
   }
 
+  /** Evicts the pod through the Eviction API, as a node drain does. */
+  drainPod(name: string, namespace = 'osa-ingest'): void {
+    this.cluster.evictPodViaApi(namespace, name);
+  }
+
   /** Deletes a pod behind the runner's back; its Job fails, as the real Job controller decides. */
   deletePod(name: string, namespace = 'osa-ingest'): void {
     this.cluster.deletePodOfJob(namespace, name);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SupervisedExit } from '#osa/runners';
 import { FaultBook, type PodFault } from './fault-injection.js';
-import { clone, condition, newUid, nextResourceVersion, notFound, now, type Obj, podSuffix, SimApiError } from './k8s-objects.js';
+import { clone, condition, newUid, nextResourceVersion, notFound, now, type Obj, podSuffix, setCondition, SimApiError } from './k8s-objects.js';
 import { validateJob } from './job-validation.js';
 import { executePod } from './pod-executor.js';
 import { PodStatus } from './pod-lifecycle.js';
@@ -239,7 +239,7 @@ export class SimCluster {
       const code = exit.exitCode ?? 137;
       PodStatus.terminated(pod.obj, code, code === 0 ? 'Completed' : 'Error', code === 0 ? 'Succeeded' : 'Failed');
     }
-    await this.finishJob(job, pod.obj.status.phase === 'Succeeded');
+    await this.finishJob(job, pod.obj.status.phase === 'Succeeded', pod);
   }
 
   private async failImagePull(pod: SimPod, image: string, message?: string): Promise<void> {
@@ -264,14 +264,18 @@ export class SimCluster {
     this.failJob(job, 'DeadlineExceeded', 'Job was active longer than specified deadline');
   }
 
-  private async finishJob(job: SimJob, succeeded: boolean): Promise<void> {
+  private async finishJob(job: SimJob, succeeded: boolean, pod?: SimPod): Promise<void> {
     const status = job.obj.status;
     if (status.completionTime || isFailed(job.obj) || !this.jobs.has(key(job.obj.metadata.namespace, job.obj.metadata.name))) return;
     // The Job controller omits a zero `active` and drops the tracking finalizer of a pod it counted.
     delete status.active;
     status.ready = 0;
     for (const pod of this.podsOf(job)) delete pod.obj.metadata.finalizers;
-    if (!succeeded) return this.failJob(job, 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+    if (!succeeded) {
+      const matched = podFailurePolicyMatch(job.obj, pod);
+      if (matched) return this.failJob(job, 'PodFailurePolicy', matched);
+      return this.failJob(job, 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+    }
     status.succeeded = 1;
     // Since 1.31 SuccessCriteriaMet comes first, Complete once the pods are gone.
     status.conditions = [condition('SuccessCriteriaMet', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods')];
@@ -318,6 +322,20 @@ export class SimCluster {
     if (job && !finished) void this.finishJob(job, false);
   }
 
+  /**
+   * The Eviction API (a node drain): the apiserver marks the pod DisruptionTarget
+   * (EvictionByEvictionAPI) and deletes it; the kubelet stops it; the Job controller applies the
+   * Job's pod failure policy; the pod is gone once its tracking finalizer is dropped.
+   */
+  evictPodViaApi(namespace: string, name: string): void {
+    const pod = this.pod(namespace, name);
+    const job = [...this.jobs.values()].find((j) => this.podsOf(j).includes(pod));
+    setCondition(pod.obj.status.conditions, condition('DisruptionTarget', 'True', 'EvictionByEvictionAPI', 'Eviction API: evicting'));
+    if (pod.obj.status.phase === 'Running') PodStatus.terminated(pod.obj, 143, 'Error', 'Failed');
+    this.deletePod(pod);
+    if (job) void this.finishJob(job, false, pod);
+  }
+
   stopPod(pod: SimPod, why: StopReason): void {
     pod.stop ??= why;
     pod.abort.abort();
@@ -328,6 +346,19 @@ export class SimCluster {
     this.pods.delete(key(pod.obj.metadata.namespace, pod.obj.metadata.name));
     void rm(pod.logFile, { force: true });
   }
+}
+
+/** The message of the Job controller when a failed pod matches a FailJob rule on its conditions. */
+function podFailurePolicyMatch(job: Obj, pod: SimPod | undefined): string | undefined {
+  if (!pod) return undefined;
+  const rules = (job.spec.podFailurePolicy?.rules ?? []) as Obj[];
+  const conditions = (pod.obj.status.conditions ?? []) as Obj[];
+  for (const [i, rule] of rules.entries()) {
+    if (rule.action !== 'FailJob') continue;
+    const hit = ((rule.onPodConditions ?? []) as Obj[]).find((want) => conditions.some((c) => c.type === want.type && c.status === (want.status ?? 'True')));
+    if (hit) return `Pod ${pod.obj.metadata.namespace}/${pod.obj.metadata.name} has condition ${hit.type} matching FailJob rule at index ${i}`;
+  }
+  return undefined;
 }
 
 function isFailed(job: Obj): boolean {
