@@ -96,4 +96,12 @@ describe('container output boundary (local runner, real Postgres)', () => {
       'features.jsonl line 0: features.jsonl is a symbolic link: container output must be a regular file; it was not read',
     );
   });
+
+  it("says so when a hook's features.jsonl is a dangling link (its records are not published)", async () => {
+    const done = await runConvention('hook-dangling', { mode: 'plain' }, { mode: 'link', host_file: path.join(scratch, 'does-not-exist.jsonl') });
+    expect(done).toMatchObject({ status: 'completed', batchesFailed: 0, recordsSourced: 2, publishedCount: 0 });
+    expect((await issues(done.id)).find((i) => i.kind === 'invalid_output')?.reason).toBe(
+      'features.jsonl line 0: features.jsonl is a symbolic link: container output must be a regular file; it was not read',
+    );
+  });
 });

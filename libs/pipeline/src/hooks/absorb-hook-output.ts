@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { formatIssues, hookErrorLineSchema, hookFeatureLineSchema, hookRejectionLineSchema } from '#osa/domain';
@@ -40,7 +40,8 @@ export async function absorbHookOutput(args: {
   const tally = new OutcomeLineTally(records.size, HOOK_OUTPUTS.length);
   for (const [fileIndex, output] of HOOK_OUTPUTS.entries()) {
     const file = path.join(args.outDir, output.file);
-    if (!(await stat(file).catch(() => undefined))) continue;
+    // lstat: a link (even a dangling one) is present, so the reader refuses it with a reason.
+    if (!(await lstat(file).catch(() => undefined))) continue;
     for await (const line of readJsonLines(file, { containerOutput: true })) {
       if (args.killed && !line.terminated) continue;
       const where = () => `${output.file} line ${line.lineNumber}`;

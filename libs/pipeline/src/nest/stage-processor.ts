@@ -154,6 +154,9 @@ export function toJobError(err: unknown): JobError {
   else if (err instanceof Error) {
     jobError = err;
     jobError.message = reason;
+    // BullMQ stores the stack, whose first line is the original message: a database error's
+    // would carry the query and its parameters (record data) into Redis and Bull Board.
+    jobError.stack = [`${err.name}: ${reason}`, ...stackFrames(err.stack)].join('\n');
   } else jobError = new Error(reason);
   // The failure as it was, before its message was prefixed, for the accounting.
   jobError.failure = failure;
@@ -161,6 +164,10 @@ export function toJobError(err: unknown): JobError {
 }
 
 type JobError = Error & { failure?: FailureRecord };
+
+function stackFrames(stack: string | undefined): string[] {
+  return (stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+}
 
 /** BullMQ's DelayedError, saying which backpressure signal held the job (for metrics). */
 export type DeferralError = DelayedError & { holdSignal?: string };
