@@ -71,7 +71,9 @@ async function measure(records: number) {
     const wallMs = Math.round(now() - started);
     if (run.status !== 'completed' || run.publishedCount !== records) throw new Error(`memory run ended ${run.status} with ${run.publishedCount}/${records} published: ${run.failureReason ?? ''}`);
     const peakRssMb = Object.fromEntries(await Promise.all(services.map(async (s) => [s.name, mb((await procStatus(s.child.pid!)).VmHWM)]))) as Record<string, number>;
-    const batchFile = path.join(env.dataDir, BatchLayout.batchFile(runId, 0, 1));
+    // Attempts are numbered per start by the database: the batch row says which one committed.
+    const batch = await env.ledger.batches.find(env.database.db, runId, 0);
+    const batchFile = path.join(env.dataDir, BatchLayout.batchFile(runId, 0, batch?.ingesterAttempt ?? 1));
     const jsonlMb = mb((await stat(batchFile).catch(() => ({ size: NaN }))).size);
     return { records, jsonlMb, wallMs, idleRssMb: idle, peakRssMb };
   } finally {
