@@ -8,7 +8,7 @@ import { countingConvention, fixture, PipelineHarness, REPO_ROOT } from '../supp
 
 const FAST = { BACKPRESSURE_DELAY_MS: '50' };
 
-/** Backpressure: exact, bounded and visible (issue 6). */
+/** Backpressure: exact, bounded and visible. */
 describe('backpressure', () => {
   const harnesses: PipelineHarness[] = [];
   const start = async (label: string, env: Record<string, string>) => {

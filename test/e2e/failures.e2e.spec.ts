@@ -9,7 +9,10 @@ import { RecordIssueRepository } from '#osa/persistence';
 import { BatchLayout } from '#osa/storage';
 import { countingConvention, fixture, PipelineHarness } from '../support/pipeline-harness.js';
 
-/** The failure taxonomy of DESIGN.md §4 as the local runner produces it, and the seed review's P1s. */
+/**
+ * The failure taxonomy (docs/architecture.md) as the local runner produces it, and the bug classes
+ * it must rule out: a lost or double-counted batch, a run completed twice, a stuck run.
+ */
 describe('failure model (local runner)', () => {
   let harness: PipelineHarness;
   let scratch: string;

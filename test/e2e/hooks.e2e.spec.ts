@@ -4,7 +4,7 @@ import path from 'node:path';
 import { RecordIssueRepository } from '#osa/persistence';
 import { fixture, PipelineHarness } from '../support/pipeline-harness.js';
 
-/** Hooks meet real limits: OOM escalation, bisection, checkpoints and per-hook outcomes (issue 4). */
+/** Hooks meet real limits: OOM escalation, bisection, checkpoints and per-hook outcomes. */
 describe('hooks (local runner)', () => {
   let harness: PipelineHarness;
   let scratch: string;

@@ -1,5 +1,6 @@
 /**
- * Deterministic job ids (DESIGN.md §3.1, §3.3): a repeated step re-adds the same id and
+ * Deterministic job ids, from `(runId, batchIndex)` carried by the job, never read from a counter:
+ * a repeated step re-adds the same id and
  * BullMQ drops the duplicate. Ids may not contain ":" nor be all digits.
  */
 export const JobId = {

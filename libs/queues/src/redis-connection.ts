@@ -1,6 +1,10 @@
 import type { RedisOptions } from 'bullmq';
 
-/** ioredis options from a redis:// URL; workers need maxRetriesPerRequest null (TRAPS.md). */
+/**
+ * ioredis options from a redis:// URL. Workers need `maxRetriesPerRequest: null`: BullMQ refuses a
+ * worker connection that has it set, as its blocking commands must wait out a Redis outage, not
+ * fail after a few retries.
+ */
 export function redisConnection(url: string): RedisOptions {
   const parsed = new URL(url);
   const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;

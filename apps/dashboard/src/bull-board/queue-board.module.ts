@@ -14,7 +14,8 @@ const BOARD_ENV = Symbol('BOARD_ENV');
 
 /**
  * Bull Board for every pipeline queue at /queues. Basic auth is the first middleware of the
- * board's own chain: Nest guards would not run for it (TRAPS.md).
+ * board's own chain: Nest guards run only for Nest route handlers, never for middleware-mounted
+ * routes such as the board's, so a guard would leave it open.
  */
 @Module({})
 export class QueueBoardModule implements NestModule {

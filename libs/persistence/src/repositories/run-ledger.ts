@@ -22,7 +22,8 @@ export interface LedgerResult {
 /**
  * The run ledger: every batch transition together with its run counters, its issues, its
  * outbox events and the completion check, in one transaction. Repeating any operation
- * changes nothing (DESIGN.md §3.2).
+ * changes nothing: each transition is a guarded `UPDATE … WHERE state = expected RETURNING`, and
+ * the counters move only when it returns a row (see docs/architecture.md, "The ledger").
  */
 export class RunLedger {
   constructor(

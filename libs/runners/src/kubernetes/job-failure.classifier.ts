@@ -30,7 +30,7 @@ export function oomError({ request, job, pod, memoryBytes, logTail }: FinishedJo
   );
 }
 
-/** Why a Job with a Failed/FailureTarget condition failed, in the pipeline's taxonomy (DESIGN.md §4). */
+/** Why a Job with a Failed/FailureTarget condition failed, in the pipeline's failure taxonomy (docs/architecture.md). */
 export function failedJobError(finished: FinishedJob): Error {
   const { request, job, pod, logTail } = finished;
   const who = describeContainer(request);

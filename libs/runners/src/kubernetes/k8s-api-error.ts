@@ -43,7 +43,7 @@ function isNetworkError(err: unknown): boolean {
 }
 
 /**
- * The single place mapping a Kubernetes API failure to the pipeline's taxonomy (DESIGN.md §4):
+ * The single place mapping a Kubernetes API failure to the pipeline's failure taxonomy (docs/architecture.md):
  * 403/401 and a missing namespace are permanent, 429/5xx/network errors are transient, a 404 of
  * the object itself means it vanished (transient). Errors that are not API failures pass through.
  */

@@ -41,7 +41,7 @@ interface Request extends ContainerRunRequest {
 }
 
 /**
- * Runs ingester and hook containers as Kubernetes Jobs (DESIGN.md §6).
+ * Runs ingester and hook containers as Kubernetes Jobs (docs/architecture.md, "Runners").
  *
  * Re-attachment: Jobs are found by labels naming the work — role, run, batch, hook and a hash
  * of the container spec — but not the attempt. A worker that restarts (a new BullMQ attempt)
@@ -49,7 +49,7 @@ interface Request extends ContainerRunRequest {
  * a succeeded one is reused without running again. Either way, when the Job belongs to an
  * earlier attempt, its output directories (recorded in the `osa.io/dirs` annotation) are renamed
  * into this attempt's directories once it has succeeded, so callers always read `request.dirs`
- * and only ever see complete output (§3.8). Failed Jobs are never reused. A 409 on create (a
+ * and only ever see complete output, never a half-written directory. Failed Jobs are never reused. A 409 on create (a
  * concurrent worker won the race for the same name) attaches to the existing Job, tracked by uid.
  *
  * Aborting `request.signal` stops the wait and leaves the Job running for the next attempt.
