@@ -9,7 +9,7 @@ import { PipelineHarness, REPO_ROOT } from '../support/pipeline-harness.js';
 import { fuzzIt } from './support/awaiting-fix.js';
 import { boundedTime, fuzzParameters, fuzzTimeoutMs } from './support/fuzz-parameters.js';
 import { hookCase, type HookCase, renderHookCase } from './support/hook-output.arbitraries.js';
-import { type FilesRoot, ingesterCase, type IngesterCase, renderIngesterCase, type SessionForm } from './support/ingester-output.arbitraries.js';
+import { type FilesRoot, ingesterCase, type IngesterCase, renderIngesterCase, type RenderedLine, type SessionForm } from './support/ingester-output.arbitraries.js';
 import { countLines } from './support/jsonl-lines.js';
 import { preview } from './support/postgres-storable.js';
 
@@ -88,8 +88,10 @@ describe('whole runs on hostile container output (fuzz, local runner)', () => {
   async function check(spec: PipelineCase): Promise<void> {
     const host = await hostDir();
     const batches = spec.batches.map((b) => renderIngesterCase(b, { token, hostDir: host }));
-    const goodIds = batches.flatMap((b, i) => b.lines.filter((l) => l.expect === 'good' && !(spec.batches[i]!.filesRoot !== 'own' && l.hasFiles)).map((l) => l.sourceId!));
-    const hook = renderHookCase(spec.hook, { token, hostDir: host }, goodIds);
+    const good = (i: number) => (l: RenderedLine) => l.expect === 'good' && !(spec.batches[i]!.filesRoot !== 'own' && l.hasFiles);
+    const goodIds = batches.flatMap((b, i) => b.lines.filter(good(i)).map((l) => l.sourceId!));
+    const otherIds = batches.flatMap((b, i) => b.lines.filter((l) => !good(i)(l) && l.sourceId !== undefined).map((l) => l.sourceId!));
+    const hook = renderHookCase(spec.hook, { token, hostDir: host }, { planned: goodIds, passed: [...new Set(otherIds)].filter((id) => !goodIds.includes(id)) });
     const done = await run({ roots: { host }, ingester: batches.map((b) => b.ops), hook: hook.ops });
     const db = harness.database.db;
 
@@ -133,6 +135,10 @@ describe('whole runs on hostile container output (fuzz, local runner)', () => {
         expect({ id: line.sourceId, metadata: record?.metadata, features: record?.features }).toEqual({ id: line.sourceId, metadata: line.metadata, features: expectation.features });
       }
     }
+
+    // A record its hook rejected, errored on, left without outcome or contradicted is not published.
+    const unpublishable = [...hook.expectations].filter(([id, e]) => e.must !== 'passed' && e.must !== 'any' && byId.has(id));
+    expect(unpublishable.map(([id, e]) => `${id} (${e.must})`)).toEqual([]);
 
     // Nothing from the host: not in any row this run wrote, nor in a published file.
     const rows = await db.execute<{ t: string }>(sql`

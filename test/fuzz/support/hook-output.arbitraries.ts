@@ -121,12 +121,19 @@ export interface RenderedHookOutput {
 
 const enc = (v: unknown) => JSON.stringify(v);
 
-/** Renders a case: the outcome files in $OSA_OUT and a host directory holding the canary; `batchIds` names the records instead of `r<i><suffix>`. */
-export function renderHookCase(spec: HookCase, { token, hostDir }: HostContext, batchIds?: readonly string[]): RenderedHookOutput {
+/**
+ * Renders a case: the outcome files in $OSA_OUT and a host directory holding the canary. Given
+ * `batch` (the records an ingester wrote), the plans are dealt in turn to its `planned` ids, and
+ * its `passed` ids (records the ingester should have refused) are passed, so that whatever of
+ * them it kept reaches the publisher.
+ */
+export function renderHookCase(spec: HookCase, { token, hostDir }: HostContext, batch?: { planned: readonly string[]; passed: readonly string[] }): RenderedHookOutput {
   let plans = [...spec.plans, ...(spec.bulk ?? []).flatMap(({ count, plan }) => Array.from({ length: count }, () => ({ suffix: '', plan })))];
-  // Given the ids of a batch an ingester wrote, the plans are dealt to them in turn.
-  if (batchIds) plans = batchIds.map((_, i) => plans[i % plans.length]!);
-  const ids = batchIds ? [...batchIds] : plans.map((p, i) => `r${i}${p.suffix}`);
+  if (batch) {
+    const passed = { suffix: '', plan: { plan: 'passed' as const, features: [] } };
+    plans = [...batch.planned.map((_, i) => plans[i % plans.length]!), ...batch.passed.map(() => passed)];
+  }
+  const ids = batch ? [...batch.planned, ...batch.passed] : plans.map((p, i) => `r${i}${p.suffix}`);
   const files: Record<OutcomeFile, Buffer[]> = { features: [], rejections: [], errors: [] };
   const expectations = new Map<string, RecordExpectation>();
   const good = (file: OutcomeFile, id: string, n = 0): string => {

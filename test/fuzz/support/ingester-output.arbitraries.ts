@@ -142,7 +142,7 @@ export function ingesterCase(families: readonly LineFamily[], forms: { records?:
 export interface RenderedLine {
   bytes: Buffer;
   expect: Expect;
-  /** The id a good line must be published under, with its metadata as JSON gives it back. */
+  /** The id the line names (a good line must be published under it, with its metadata as JSON gives it back). */
   sourceId?: string;
   /** A metadata key that must survive if the record is kept (some keys vanish through a plain object). */
   keepsKey?: string;
@@ -216,11 +216,11 @@ export function renderIngesterCase(spec: IngesterCase, { token, hostDir }: HostC
         return;
       }
       case 'bad-id':
-        lines.push({ bytes: json({ source_id: line.id, metadata: {} }), expect: 'bad' });
+        lines.push({ bytes: json({ source_id: line.id, metadata: {} }), expect: 'bad', sourceId: line.id });
         return;
       case 'unstorable': {
         const record = line.inId ? { source_id: `${id}${line.char}`, metadata: {} } : { source_id: id, metadata: placeUnstorable(line.char, line.where) };
-        lines.push({ bytes: json(record), expect: 'bad' });
+        lines.push({ bytes: json(record), expect: 'bad', sourceId: record.source_id });
         return;
       }
       case 'deep':
@@ -256,7 +256,7 @@ export function renderIngesterCase(spec: IngesterCase, { token, hostDir }: HostC
         return;
       }
       case 'bad-file':
-        lines.push({ bytes: json({ source_id: id, metadata: {}, files: [{ name: 'f', relative_path: badFile(line.variant, id, ops, hostDir) }] }), expect: 'bad' });
+        lines.push({ bytes: json({ source_id: id, metadata: {}, files: [{ name: 'f', relative_path: badFile(line.variant, id, ops, hostDir) }] }), expect: 'bad', sourceId: id });
         return;
       case 'odd-key':
         // Built as text: an object literal would take "__proto__" as its prototype, not a key.
