@@ -115,7 +115,7 @@ export class PipelineHarness {
       `run ${runId} to complete`,
       async () => {
         const run = await this.ledger.runs.find(this.database.db, runId);
-        return run?.status === 'completed' || run?.status === 'failed' ? run : undefined;
+        return run?.status === 'completed' ? run : undefined;
       },
       { timeoutMs },
     );

@@ -165,7 +165,7 @@ export async function waitForRun(env: BenchEnvironment, runId: string, timeoutMs
     `run ${runId} to end`,
     async () => {
       const run = await env.ledger.runs.find(env.database.db, runId);
-      return run?.status === 'completed' || run?.status === 'failed' ? run : undefined;
+      return run?.status === 'completed' ? run : undefined;
     },
     timeoutMs,
     intervalMs,

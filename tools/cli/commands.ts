@@ -62,7 +62,7 @@ export async function followRun(db: Database, runId: string, out: NodeJS.WriteSt
         else out.write(`${line}\n`);
         lastLine = line;
       }
-      if (run.status === 'completed' || run.status === 'failed') {
+      if (run.status === 'completed') {
         if (out.isTTY) out.write('\n');
         return run;
       }

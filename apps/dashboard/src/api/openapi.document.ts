@@ -46,7 +46,7 @@ export const openApiDocument = {
         properties: {
           id: { type: 'string', format: 'uuid' },
           conventionId: { type: 'string' },
-          status: { enum: ['pending', 'running', 'completed', 'failed'] },
+          status: { enum: ['pending', 'running', 'completed'] },
           ingestionFinished: { type: 'boolean' },
           counters: { type: 'object', additionalProperties: { type: 'integer' } },
           waiting: {
@@ -109,7 +109,7 @@ export const openApiDocument = {
         ...secured,
         parameters: [
           { name: 'convention', in: 'query', schema: conventionIdSchema },
-          { name: 'status', in: 'query', schema: { enum: ['pending', 'running', 'completed', 'failed'] } },
+          { name: 'status', in: 'query', schema: { enum: ['pending', 'running', 'completed'] } },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
           { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
         ],

@@ -1,8 +1,14 @@
+/**
+ * A run's status: pending until its ingestion starts, running until every sourced batch is
+ * published or failed, then completed (once). A run with failed batches still completes; its
+ * counters and failed batches say what went wrong, and replay can reopen it. There is no failed
+ * run status: nothing ever set it. (The database's CHECK on ingest_runs.status still admits
+ * 'failed': it dates from the first migration, and an applied migration is never edited.)
+ */
 export const RunStatus = {
   Pending: 'pending',
   Running: 'running',
   Completed: 'completed',
-  Failed: 'failed',
 } as const;
 export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
 

@@ -135,7 +135,7 @@ export class ReplayRepository {
       )
       .returning({ batchIndex: ingestBatches.batchIndex, state: ingestBatches.state });
 
-    const reopened = run.status === RunStatus.Completed || run.status === RunStatus.Failed;
+    const reopened = run.status === RunStatus.Completed;
     const [updated] = await tx
       .update(ingestRuns)
       .set({
