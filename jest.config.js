@@ -4,6 +4,8 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
   moduleNameMapper: {
+    // Test support is not a library: only jest and the typecheck map it, never the build.
+    '^#osa/testing$': '<rootDir>/test/support/index.ts',
     '^#osa/runners-kubernetes$': '<rootDir>/libs/runners/src/kubernetes/index.ts',
     '^#osa/(.*)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

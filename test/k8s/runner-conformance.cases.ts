@@ -5,7 +5,7 @@ import { ErrorKind, OOMError, PermanentError, TransientError } from '#osa/domain
 import type { ContainerRunner, ContainerRunRequest } from '#osa/runners';
 import { waitFor } from '#osa/testing';
 
-const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../libs/testing/src/k8s-simulator/fixtures');
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../support/k8s-simulator/fixtures');
 
 /** Images of the conformance cases and the argv each stands for (the local runner runs the argv). */
 export const ConformanceImages = {

@@ -4,7 +4,7 @@ import type { AppConfig } from '#osa/config';
 import { parseConvention } from '#osa/domain';
 import { ConventionRepository, type Database, type IngestRunRow, locateMigrations, migrate, RunLedger } from '#osa/persistence';
 import { BACKOFF_TYPE, JobName, QueueName, redisConnection, RETENTION, type StartIngestPayload, startIngestPayloadSchema, parsePayload } from '#osa/queues';
-import { waitFor } from '#osa/testing';
+import { pollUntil } from './poll-until.js';
 import { progressLine, runSummary } from './run-report.js';
 
 export async function migrateCommand(config: AppConfig): Promise<string> {
@@ -34,7 +34,7 @@ export async function publishStart(config: AppConfig, payload: StartIngestPayloa
 export async function awaitRunId(config: AppConfig, jobId: string, timeoutMs = 120_000): Promise<string> {
   const queue = new Queue(QueueName.StartIngest, { connection: redisConnection(config.redisUrl), prefix: config.queuePrefix });
   try {
-    await waitFor(
+    await pollUntil(
       `start-ingest job ${jobId} to be taken (is the ingester-runner running?)`,
       async () => ['completed', 'failed'].includes(await queue.getJobState(jobId)),
       { timeoutMs, intervalMs: 100 },
@@ -52,7 +52,7 @@ export async function followRun(db: Database, runId: string, out: NodeJS.WriteSt
   const ledger = new RunLedger(db);
   const started = Date.now();
   let lastLine = '';
-  return waitFor(
+  return pollUntil(
     `run ${runId} to end`,
     async () => {
       const run = (await ledger.runs.find(db, runId))!;

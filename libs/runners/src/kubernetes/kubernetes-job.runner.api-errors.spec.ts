@@ -2,7 +2,7 @@ import { ErrorKind, PermanentError, TransientError } from '#osa/domain';
 import { KubernetesJobRunner } from './kubernetes-job.runner.js';
 import { buildJob } from './job-spec.builder.js';
 import { specHash } from './job-naming.js';
-import { failure, type Harness, startHarness } from './kubernetes-runner.test-harness.js';
+import { failure, type Harness, startHarness } from '../../../../test/support/kubernetes-runner-harness.js';
 
 describe(KubernetesJobRunner.name, () => {
   let h: Harness;

@@ -1,7 +1,7 @@
 import { waitFor } from '#osa/testing';
 import { buildJob } from './job-spec.builder.js';
 import { KubernetesJobRunner } from './kubernetes-job.runner.js';
-import { type Harness, startHarness } from './kubernetes-runner.test-harness.js';
+import { type Harness, startHarness } from '../../../../test/support/kubernetes-runner-harness.js';
 
 describe(KubernetesJobRunner.name, () => {
   let h: Harness;

@@ -1,7 +1,7 @@
 import { ErrorKind, OOMError, PermanentError, TransientError } from '#osa/domain';
 import { waitFor } from '#osa/testing';
 import { KubernetesJobRunner } from './kubernetes-job.runner.js';
-import { failure, type Harness, Images, startHarness } from './kubernetes-runner.test-harness.js';
+import { failure, type Harness, Images, startHarness } from '../../../../test/support/kubernetes-runner-harness.js';
 
 describe(KubernetesJobRunner.name, () => {
   let h: Harness;

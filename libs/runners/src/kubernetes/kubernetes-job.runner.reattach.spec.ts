@@ -3,7 +3,7 @@ import path from 'node:path';
 import { TransientError } from '#osa/domain';
 import { waitFor } from '#osa/testing';
 import { KubernetesJobRunner } from './kubernetes-job.runner.js';
-import { type Harness, Images, prepareInput, startHarness } from './kubernetes-runner.test-harness.js';
+import { type Harness, Images, prepareInput, startHarness } from '../../../../test/support/kubernetes-runner-harness.js';
 
 describe(KubernetesJobRunner.name, () => {
   let h: Harness;

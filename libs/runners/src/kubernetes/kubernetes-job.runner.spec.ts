@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { waitFor } from '#osa/testing';
 import { KubernetesJobRunner } from './kubernetes-job.runner.js';
-import { type Harness, Images, startHarness } from './kubernetes-runner.test-harness.js';
+import { type Harness, Images, startHarness } from '../../../../test/support/kubernetes-runner-harness.js';
 
 describe(KubernetesJobRunner.name, () => {
   let h: Harness;

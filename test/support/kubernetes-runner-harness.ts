@@ -2,13 +2,11 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { K8sApiSimulator, type K8sSimulatorOptions } from '#osa/testing';
-import type { ContainerRunRequest } from '../port/container-runner.port.js';
-import { createKubernetesApis, kubeConfigForServer } from './kube-client.factory.js';
-import { KubernetesJobRunner } from './kubernetes-job.runner.js';
-import type { KubernetesRunnerConfig } from './kubernetes-runner.config.js';
+import type { ContainerRunRequest } from '#osa/runners';
+import { createKubernetesApis, kubeConfigForServer, KubernetesJobRunner, type KubernetesRunnerConfig } from '#osa/runners-kubernetes';
+import { K8sApiSimulator, type K8sSimulatorOptions } from './k8s-simulator/index.js';
 
-const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../testing/src/k8s-simulator/fixtures');
+const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'k8s-simulator/fixtures');
 
 /** Images the runner tests use, each mapped to a fixture script the simulator runs. */
 export const Images = {
