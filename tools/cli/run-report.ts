@@ -1,4 +1,5 @@
-import { type IngestBatchRow, type IngestRunRow, MAX_LISTED_ISSUES } from '#osa/persistence';
+import { MAX_LISTED_ISSUES } from '#osa/domain';
+import type { IngestBatchRow, IngestRunRow } from '#osa/persistence';
 
 /** Counts of a run's batches by ledger state, from its ledger rows. */
 export function batchStates(batches: readonly IngestBatchRow[]) {

@@ -2,7 +2,6 @@ export * from './database/database.js';
 export * from './database/locate-migrations.js';
 export * from './database/migrate.js';
 export * from './repositories/batch.repository.js';
-export * from './repositories/capped-issues.js';
 export * from './repositories/convention.repository.js';
 export * from './repositories/ingest-run.repository.js';
 export * from './repositories/outbox.repository.js';

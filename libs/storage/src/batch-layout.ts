@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ContainerDirs } from '#osa/runners';
+import type { ContainerDirs } from '#osa/domain';
 
 /**
  * Where each (run, batch, stage, attempt) keeps its files, relative to DATA_DIR. Every attempt

@@ -1,9 +1,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../database/database.js';
-import { type RecordIssueInsert, recordIssues } from '../schema/tables.js';
-import { ISSUES_TRUNCATED } from './capped-issues.js';
-
-export type RecordIssue = Omit<RecordIssueInsert, 'id' | 'createdAt'>;
+import { ISSUES_TRUNCATED, type RecordIssue } from '#osa/domain';
+import { recordIssues } from '../schema/tables.js';
 
 const CHUNK = 1000;
 

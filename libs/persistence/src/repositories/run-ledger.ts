@@ -1,10 +1,10 @@
-import type { FailureRecord } from '#osa/domain';
+import type { FailureRecord, RecordIssue } from '#osa/domain';
 import type { Database, Executor } from '../database/database.js';
 import type { IngestBatchRow, IngestRunRow } from '../schema/tables.js';
 import { BatchRepository, type HookedBatch, type SourcedBatch } from './batch.repository.js';
 import { IngestRunRepository, RunTerminalError } from './ingest-run.repository.js';
 import { OutboxRepository } from './outbox.repository.js';
-import { type RecordIssue, RecordIssueRepository } from './record-issue.repository.js';
+import { RecordIssueRepository } from './record-issue.repository.js';
 
 /**
  * What a ledger operation did. `applied` is false when the transition had happened before

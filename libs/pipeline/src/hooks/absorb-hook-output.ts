@@ -1,8 +1,7 @@
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
-import { formatIssues, hookErrorLineSchema, hookFeatureLineSchema, hookRejectionLineSchema } from '#osa/domain';
-import type { RecordIssue } from '#osa/persistence';
+import { formatIssues, hookErrorLineSchema, hookFeatureLineSchema, hookRejectionLineSchema, type RecordIssue } from '#osa/domain';
 import { readJsonLines } from '#osa/storage';
 import type { BatchRecords } from './batch-records.js';
 import type { CheckpointPart, OutcomeLine } from './hook-checkpoint.js';

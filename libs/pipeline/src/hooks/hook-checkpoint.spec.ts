@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { MAX_LISTED_ISSUES, type RecordIssue } from '#osa/persistence';
+import { MAX_LISTED_ISSUES, type RecordIssue } from '#osa/domain';
 import { absorbHookOutput } from './absorb-hook-output.js';
 import { BatchRecords } from './batch-records.js';
 import { HookCheckpoint } from './hook-checkpoint.js';

@@ -1,7 +1,6 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { HookOutcome } from '#osa/domain';
-import { ISSUES_TRUNCATED, MAX_LISTED_ISSUES, type RecordIssue } from '#osa/persistence';
+import { type HookOutcome, ISSUES_TRUNCATED, MAX_LISTED_ISSUES, type RecordIssue } from '#osa/domain';
 import { JsonLinesWriter, readJsonLines } from '#osa/storage';
 import type { BatchRecords } from './batch-records.js';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { BatchState, emptyHookCounts, type HookCounts } from '#osa/domain';
-import { CappedIssues, type Database, type RecordIssue, type RunLedger } from '#osa/persistence';
+import { BatchState, CappedIssues, emptyHookCounts, type HookCounts, type RecordIssue } from '#osa/domain';
+import type { Database, RunLedger } from '#osa/persistence';
 import { QueueName } from '#osa/queues';
 import type { ContainerRunner } from '#osa/runners';
 import { BatchLayout } from '#osa/storage';

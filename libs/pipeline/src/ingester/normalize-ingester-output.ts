@@ -1,6 +1,7 @@
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  CappedIssues,
   formatIssues,
   type HookInputRecord,
   ingestedRecordSchema,
@@ -8,9 +9,9 @@ import {
   isUnstorable,
   jsonValueProblems,
   MAX_OUTPUT_DEPTH,
+  type RecordIssue,
   UNSTORABLE_VALUE,
 } from '#osa/domain';
-import { CappedIssues, type RecordIssue } from '#osa/persistence';
 import {
   checkFileRefs,
   containerOutputLimits,

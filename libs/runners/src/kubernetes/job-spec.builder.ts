@@ -1,5 +1,6 @@
 import type { V1Container, V1Job, V1PodSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import type { ContainerDirs, ContainerRunRequest } from '../port/container-runner.port.js';
+import type { ContainerDirs } from '#osa/domain';
+import type { ContainerRunRequest } from '../port/container-runner.port.js';
 import { DIRS_ANNOTATION, jobLabels, jobName } from './job-naming.js';
 import type { KubernetesRunnerConfig } from './kubernetes-runner.config.js';
 import { memoryQuantity } from './memory-quantity.js';

@@ -1,11 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { V1Job } from '@kubernetes/client-node';
-import { ErrorKind, parseMemory, PermanentError, TransientError } from '#osa/domain';
+import { type ContainerDirs, ErrorKind, parseMemory, PermanentError, TransientError } from '#osa/domain';
 import { describeContainer } from '../port/classify-exit.js';
 import type {
   CapacityReport,
-  ContainerDirs,
   ContainerRunner,
   ContainerRunRequest,
   ContainerRunResult,

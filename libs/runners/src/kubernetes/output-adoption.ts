@@ -1,6 +1,7 @@
 import { access, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { ContainerDirs, ContainerRole } from '../port/container-runner.port.js';
+import type { ContainerDirs } from '#osa/domain';
+import type { ContainerRole } from '../port/container-runner.port.js';
 
 /**
  * Makes a finished Job's output appear in the caller's directories when the Job was started by

@@ -1,16 +1,6 @@
-import type { ContainerLimits } from '#osa/domain';
+import type { ContainerDirs, ContainerLimits } from '#osa/domain';
 
 export type ContainerRole = 'ingester' | 'hook';
-
-/** Directories a container sees, relative to DATA_DIR so every runner can mount them (sub-paths on Kubernetes). */
-export interface ContainerDirs {
-  /** Read-only input: config.json, session.json or records.jsonl. */
-  in: string;
-  /** Writable output of this attempt. */
-  out: string;
-  /** Record files: writable for ingesters, read-only for hooks. */
-  files: string;
-}
 
 /** Everything a runner needs to run one container for one (run, batch, stage, attempt). */
 export interface ContainerRunRequest {

@@ -1,4 +1,4 @@
-import type { RecordIssue } from './record-issue.repository.js';
+import type { RecordIssue } from './record-issue.js';
 
 /**
  * How many per-record issues one stage step stores for one batch (the ingester per batch, each
@@ -13,7 +13,7 @@ export const ISSUES_TRUNCATED = 'issues_truncated';
 /**
  * The issues of one stage step for one batch, capped: the first `cap` are kept to be stored,
  * the rest only counted, and `toRecords` adds one `issues_truncated` line whose reason starts
- * with that count (the run card sums those counts, see `RecordIssueRepository.countUnlisted`).
+ * with that count (the run card adds those counts to the issues it lists).
  */
 export class CappedIssues {
   private readonly listed: RecordIssue[] = [];

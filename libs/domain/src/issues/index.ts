@@ -1,0 +1,2 @@
+export * from './capped-issues.js';
+export * from './record-issue.js';
