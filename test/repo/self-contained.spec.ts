@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,6 +37,7 @@ function repositoryFiles(): string[] {
 function readText(file: string): string | undefined {
   const full = path.join(ROOT, file);
   if (!existsSync(full)) return undefined; // deleted in the working tree, not yet committed
+  if (!lstatSync(full).isFile()) return undefined; // a link (e.g. a linked node_modules) or a submodule
   const bytes = readFileSync(full);
   if (bytes.includes(0)) return undefined; // binary
   return bytes.toString('utf8');
