@@ -16,7 +16,7 @@ const FOREIGN_REFERENCES: readonly { pattern: RegExp; why: string }[] = [
   { pattern: /\b(?:DESIGN|TRAPS|STYLE)\.md\b/, why: 'cites a design note that is not in the repository' },
   { pattern: /§\s*\d/, why: 'cites a numbered section of a document that is not in the repository' },
   { pattern: /\bseed (?:review|PR|pull request)\b|\bseed-ingest\b|\bthe seed's\b/i, why: 'cites the review of another project' },
-  { pattern: /\b(?:issue|ticket) #?\d{1,4}\b(?! (?:counted|more|lines?)\b)|\bhardening issue\b/i, why: 'cites a tracker issue' },
+  { pattern: /\b(?:issue|ticket) #?\d+\b|\bhardening issue\b/i, why: 'cites a tracker issue' },
   { pattern: /\bP[0-3]s?\b(?=[\s.,)']|$)/, why: 'cites a review finding by its priority' },
   { pattern: /(?:\.\.\/)+shared\b|\/work\/shared\b|\breference\/seed/, why: 'names a path outside the repository' },
 ];
