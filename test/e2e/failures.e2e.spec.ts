@@ -10,8 +10,8 @@ import { BatchLayout } from '#osa/storage';
 import { countingConvention, fixture, PipelineHarness } from '../support/pipeline-harness.js';
 
 /**
- * The failure taxonomy (docs/architecture.md) as the local runner produces it, and the bug classes
- * it must rule out: a lost or double-counted batch, a run completed twice, a stuck run.
+ * The failure taxonomy (docs/architecture.md) as the local runner produces it, and what must never
+ * happen on a failure: a failure left unaccounted, a count off, a succeeded batch run again.
  */
 describe('failure model (local runner)', () => {
   let harness: PipelineHarness;

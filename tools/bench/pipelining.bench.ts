@@ -10,8 +10,8 @@ interface Scenario {
 }
 
 /**
- * Stages pipeline (the ingester pulls batch n+1 while hooks run on batch n): an ingester and a hook that each take a fixed time per batch
- * (an in-process runner that sleeps, so process start-up does not blur the figure), 50 batches,
+ * Stages pipeline (the ingester pulls batch n+1 while hooks run on batch n): an ingester and a
+ * hook that each take a fixed time per batch (an in-process runner that sleeps, so process start-up does not blur the figure), 50 batches,
  * wall time from the start job to the completed run against the ideal: the slowest stage's total.
  * The ingester of a run is sequential (batch n+1 needs batch n's session), so its total is
  * 50 × its time; the hooks' total is 50 × their time / HOOK_CONCURRENCY.

@@ -1,4 +1,4 @@
-/** Every queue of the pipeline (docs/architecture.md, "Pipeline"). Queue names may not contain ":". */
+/** Every queue of the pipeline (docs/architecture.md, "The pipeline"). Queue names may not contain ":". */
 export const QueueName = {
   StartIngest: 'start-ingest',
   NextBatch: 'ingest-next-batch',

@@ -35,8 +35,8 @@ export interface RecordedRequest {
 type Handler = (ns: string, name: string | undefined, query: URLSearchParams, body: Obj | undefined) => Promise<Obj | string> | Obj | string;
 
 /**
- * A Kubernetes API server for tests (the fast level below the real control plane in test/k8s): a real HTTP server speaking the batch/v1 Job
- * and core/v1 pod paths the runner uses, answering with objects shaped as the API server's, and
+ * A Kubernetes API server for tests (the fast level below the real control plane in test/k8s): a
+ * real HTTP server speaking the batch/v1 Job and core/v1 pod paths the runner uses, answering with objects shaped as the API server's, and
  * running each pod's container as a local process. Tests steer it with fault injection.
  */
 export class K8sApiSimulator {

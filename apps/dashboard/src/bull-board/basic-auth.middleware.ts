@@ -5,7 +5,8 @@ type Next = (err?: unknown) => void;
 
 /**
  * Express middleware that demands HTTP basic auth. Bull Board is mounted as middleware, which
- * Nest guards never see (they run only for Nest route handlers), so the check must sit in front of it in the same chain.
+ * Nest guards never see (they run only for Nest route handlers), so the check must sit in front
+ * of it in the same chain.
  */
 export function basicAuth(credentials: { user: string; password: string }, realm = 'osa-ingest dashboard') {
   return (req: IncomingMessage, res: ServerResponse, next: Next): void => {

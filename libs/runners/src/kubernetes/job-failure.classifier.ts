@@ -30,7 +30,10 @@ export function oomError({ request, job, pod, memoryBytes, logTail }: FinishedJo
   );
 }
 
-/** Why a Job with a Failed/FailureTarget condition failed, in the pipeline's failure taxonomy (docs/architecture.md). */
+/**
+ * Why a Job with a Failed/FailureTarget condition failed, in the pipeline's failure taxonomy
+ * (docs/architecture.md).
+ */
 export function failedJobError(finished: FinishedJob): Error {
   const { request, job, pod, logTail } = finished;
   const who = describeContainer(request);

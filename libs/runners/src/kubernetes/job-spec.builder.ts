@@ -29,7 +29,8 @@ export interface JobSpecInput {
  * `command` is for the local runner and names repo paths); `backoffLimit: 0` because retries
  * belong to the queue, each with a fresh output directory. No `podFailurePolicy: Ignore` on
  * DisruptionTarget: the Job would start a replacement pod writing into the same, possibly
- * half-written output directory, and a step must trust only output its own attempt committed; an eviction fails the Job and
+ * half-written output directory, and a step must trust only output its own attempt committed;
+ * an eviction fails the Job and
  * the queue retries with a new attempt instead. It does say `FailJob` on DisruptionTarget: an
  * eviction through the Eviction API (a node drain) deletes the pod, which is usually gone by
  * the time the runner looks, and only the Job's condition (reason PodFailurePolicy) still says

@@ -48,7 +48,8 @@ interface Request extends ContainerRunRequest {
  * a succeeded one is reused without running again. Either way, when the Job belongs to an
  * earlier attempt, its output directories (recorded in the `osa.io/dirs` annotation) are renamed
  * into this attempt's directories once it has succeeded, so callers always read `request.dirs`
- * and only ever see complete output, never a half-written directory. Failed Jobs are never reused. A 409 on create (a
+ * and only ever see complete output, never a half-written directory. Failed Jobs are never
+ * reused. A 409 on create (a
  * concurrent worker won the race for the same name) attaches to the existing Job, tracked by uid.
  *
  * Aborting `request.signal` stops the wait and leaves the Job running for the next attempt.
