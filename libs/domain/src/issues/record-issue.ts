@@ -5,7 +5,7 @@
 export interface RecordIssue {
   runId: string;
   batchIndex: number;
-  /** The stage that found it: `ingester`, `hooks` or `publisher`. */
+  /** The stage that found it: `ingester` or `hooks`. */
   stage: string;
   /** The hook that found it (hooks stage only). */
   hook?: string | null;
@@ -13,7 +13,7 @@ export interface RecordIssue {
   sourceId?: string | null;
   /** 1-based line of the output file, when the issue belongs to a line. */
   lineNumber?: number | null;
-  /** Machine-readable kind: `rejected`, `errored`, `invalid_line`, … */
+  /** Machine-readable kind: `rejected`, `errored`, `missing`, `malformed_line`, `issues_truncated`, … */
   kind: string;
   /** The reason, for people. */
   reason: string;

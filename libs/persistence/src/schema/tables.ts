@@ -131,4 +131,3 @@ export const outboxEvents = pgTable('outbox_events', {
 export type IngestRunRow = typeof ingestRuns.$inferSelect;
 export type IngestBatchRow = typeof ingestBatches.$inferSelect;
 export type OutboxEventRow = typeof outboxEvents.$inferSelect;
-export type RecordIssueInsert = typeof recordIssues.$inferInsert;
