@@ -99,10 +99,11 @@ describe('failure model (local runner)', () => {
     });
     const done = await run('bad-output');
     // good-1, good-2, ok-with-file, good-3 are valid; 6 lines are not. good-2 is both passed
-    // and rejected (conflicting outcomes → errored); good-3 gets none (missing → errored).
+    // and rejected (conflicting outcomes → errored, its second line unusable); good-3 gets none
+    // (missing → errored).
     expect(done).toMatchObject({ status: 'completed', recordsSourced: 4, invalidCount: 6, batchesCompleted: 1, publishedCount: 2, rejectedCount: 0, erroredCount: 2 });
     const [batch] = await batches(done.id);
-    expect(batch!.hookCounts.sloppy).toEqual({ passed: 2, rejected: 0, errored: 1, missing: 1, invalid: 2 });
+    expect(batch!.hookCounts.sloppy).toEqual({ passed: 2, rejected: 0, errored: 1, missing: 1, invalid: 3 });
     const kinds = await new RecordIssueRepository().countByKind(harness.database.db, done.id);
     expect(kinds).toEqual({
       malformed_line: 1,
@@ -113,6 +114,7 @@ describe('failure model (local runner)', () => {
       invalid_output: 1,
       unknown_id: 1,
       conflicting_outcomes: 1,
+      duplicate_outcome: 1,
       missing: 1,
     });
     const issues = await new RecordIssueRepository().list(harness.database.db, done.id);

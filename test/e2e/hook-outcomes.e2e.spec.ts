@@ -75,12 +75,18 @@ describe('hook outcomes (local runner)', () => {
     // Only rec-000000 (one features line) and rec-000005 (one rejection) have a single outcome.
     expect(done).toMatchObject({ status: 'completed', batchesFailed: 0, publishedCount: 1, rejectedCount: 1, erroredCount: 5 });
     const [batch] = await harness.ledger.batches.listForRun(harness.database.db, done.id);
-    expect(batch!.hookCounts.hostile).toEqual({ passed: 1, rejected: 1, errored: 5, missing: 0, invalid: 0 });
+    // 13 lines: one outcome for each of the 7 records, and the 6 lines after a record's first are unusable.
+    expect(batch!.hookCounts.hostile).toEqual({ passed: 1, rejected: 1, errored: 5, missing: 0, invalid: 6 });
     const published = await harness.database.pool.query<{ source_id: string }>('SELECT source_id FROM records WHERE run_id = $1', [done.id]);
     expect(published.rows.map((row) => row.source_id)).toEqual(['rec-000000']);
 
     const issues = await new RecordIssueRepository().list(harness.database.db, done.id);
-    const reasons = Object.fromEntries(issues.map((i) => [i.sourceId, `${i.kind}: ${i.reason}`]));
+    const duplicates = issues.filter((i) => i.kind === 'duplicate_outcome');
+    expect(duplicates.map((i) => i.sourceId).sort()).toEqual(['rec-000001', 'rec-000002', 'rec-000003', 'rec-000004', 'rec-000006', 'rec-000006']);
+    expect(duplicates.find((i) => i.sourceId === 'rec-000001')?.reason).toBe(
+      'rejections.jsonl line 1 is outcome line 2 for "rec-000001"; a record may have one, so it is errored as conflicting',
+    );
+    const reasons = Object.fromEntries(issues.filter((i) => i.kind !== 'duplicate_outcome').map((i) => [i.sourceId, `${i.kind}: ${i.reason}`]));
     const conflict = (lines: string) => `conflicting_outcomes: conflicting outcomes: the hook wrote ${lines} for this record; it must write exactly one`;
     expect(reasons).toEqual({
       'rec-000001': conflict('2 outcome lines (features.jsonl line 2, rejections.jsonl line 1)'),

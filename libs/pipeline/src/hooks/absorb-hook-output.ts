@@ -64,10 +64,11 @@ export async function absorbHookOutput(args: {
         continue;
       }
       // The first line is written at once; should a second follow, the record's outcome is
-      // replaced below, so nothing waits in memory for the files to end.
-      if (tally.add(position, fileIndex, line.lineNumber) === 1) {
-        await part.add({ id, outcome: output.outcome, ...withoutId(result.value as { id: string }) } as OutcomeLine);
-      }
+      // replaced below, so nothing waits in memory for the files to end. Every further line is
+      // an unusable line of its own, so a record's lines are each accounted once.
+      const nth = tally.add(position, fileIndex, line.lineNumber);
+      if (nth === 1) await part.add({ id, outcome: output.outcome, ...withoutId(result.value as { id: string }) } as OutcomeLine);
+      else await invalid('duplicate_outcome', () => `${where()} is outcome line ${nth} for "${id}"; a record may have one, so it is errored as conflicting`, id);
     }
   }
   for (const position of tally.conflicted()) {

@@ -97,8 +97,11 @@ describe(HookCheckpoint.name, () => {
         'errors.jsonl': jsonl({ id: 'a', error: 'x' }),
         'rejections.jsonl': jsonl({ id: 'c', reason: 'r' }, { id: 'c', reason: 'r' }),
       });
-      expect(checkpoint.counts()).toEqual({ passed: 1, rejected: 0, errored: 2, invalid: 0 });
+      // Five lines: three records' outcomes, and the two lines after a record's first are unusable.
+      expect(checkpoint.counts()).toEqual({ passed: 1, rejected: 0, errored: 2, invalid: 2 });
       expect((await all(checkpoint)).map((i) => [i.sourceId, i.kind, i.reason])).toEqual([
+        ['c', 'duplicate_outcome', 'rejections.jsonl line 2 is outcome line 2 for "c"; a record may have one, so it is errored as conflicting'],
+        ['a', 'duplicate_outcome', 'errors.jsonl line 1 is outcome line 2 for "a"; a record may have one, so it is errored as conflicting'],
         ['a', 'conflicting_outcomes', 'conflicting outcomes: the hook wrote 2 outcome lines (features.jsonl line 1, errors.jsonl line 1) for this record; it must write exactly one'],
         ['c', 'conflicting_outcomes', 'conflicting outcomes: the hook wrote 2 outcome lines (rejections.jsonl lines 1 and 2) for this record; it must write exactly one'],
       ]);
