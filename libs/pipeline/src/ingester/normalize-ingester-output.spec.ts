@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { normalizeIngesterOutput } from './normalize-ingester-output.js';
@@ -160,6 +160,26 @@ describe(normalizeIngesterOutput.name, () => {
     const batch = await normalize();
     expect(batch).toMatchObject({ recordCount: 1, invalidCount: 1 });
     expect(issuesOf(batch)).toEqual([{ kind: 'invalid_file', line: 1, sourceId: 'linked', reason: 'files directory linked/ is a symbolic link' }]);
+  });
+
+  it.each([
+    ['a link to a host directory', async (host: string) => symlink(host, files)],
+    ['a dangling link', async (host: string) => symlink(path.join(host, 'gone'), files)],
+    ['a file', async () => writeFile(files, 'not a directory')],
+  ])('gives the hooks an empty files directory of their own when $OSA_FILES was replaced by %s', async (_what, replace) => {
+    const host = path.join(dir, 'host');
+    await mkdir(host);
+    await writeFile(path.join(host, 'secret'), 'host secret\n');
+    await rm(files, { recursive: true });
+    await replace(host);
+    await records(good('a'), JSON.stringify({ source_id: 'b', metadata: {}, files: [{ name: 's', relative_path: 'secret' }] }));
+    const batch = await normalize();
+    expect(batch).toMatchObject({ recordCount: 1, invalidCount: 1 });
+    expect(batch.issues.map((i) => i.kind)).toEqual(['invalid_file', 'refused_output_file']);
+    expect(batch.issues[1]!.reason).toMatch(/^the files directory \(\$OSA_FILES\) is (a symbolic link|not a directory); it was replaced by an empty directory/);
+    expect((await lstat(files)).isDirectory()).toBe(true);
+    expect(await readdir(files)).toEqual([]);
+    expect(await readFile(path.join(host, 'secret'), 'utf8')).toBe('host secret\n');
   });
 
   describe('session.json', () => {

@@ -1,4 +1,4 @@
-import { lstat } from 'node:fs/promises';
+import { lstat, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   CappedIssues,
@@ -144,6 +144,8 @@ export async function normalizeIngesterOutput(input: NormalizeInput): Promise<No
 
   const session = await readSession(path.join(input.outDir, 'session.json'), limits.maxSessionBytes);
   if (session.error) issues.push({ ...where, kind: 'invalid_session', reason: `${session.error}, so ingestion stops after this batch` });
+  const filesDirProblem = await keepOwnFilesDirectory(input.filesDir);
+  if (filesDirProblem) issues.push({ ...where, kind: PROBLEM_KINDS.file_refused, reason: filesDirProblem });
   return { recordCount: batch.count, invalidCount, issues, session: session.value };
 }
 
@@ -175,4 +177,20 @@ async function readSession(file: string, maxBytes: number): Promise<{ value?: un
 
 function round(n: number): number {
   return Math.round(n * 1e6) / 1e6;
+}
+
+/**
+ * Every hook is given the ingester's files directory as its own $OSA_FILES, so it must be a
+ * directory of the batch's own. One the ingester replaced with a link (to the host, or dangling)
+ * or a file is removed — the link itself, never what it points at — and made anew, empty; the
+ * records that named files in it were refused already (file references must resolve inside it).
+ */
+async function keepOwnFilesDirectory(dir: string): Promise<string | undefined> {
+  const info = await lstat(dir).catch(() => undefined);
+  if (info?.isDirectory()) return undefined;
+  if (info) await rm(dir, { force: true });
+  await mkdir(dir, { recursive: true });
+  if (!info) return undefined;
+  const what = info.isSymbolicLink() ? 'a symbolic link' : 'not a directory';
+  return `the files directory ($OSA_FILES) is ${what}; it was replaced by an empty directory before the hooks ran`;
 }
