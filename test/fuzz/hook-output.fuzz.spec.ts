@@ -26,12 +26,7 @@ const OOM_POLICY = { memoryCeilingBytes: 8 * 1024 ** 3, retries: 3, maxBisectRun
  * Properties that fail on the tree as it is, each with its smallest counterexample and the code
  * believed at fault; they run as soon as they are removed from here (or with FUZZ_PENDING=1).
  */
-const AWAITING_FIX: Record<string, string> = {
-  'accounts every line of a record given two or three outcome lines, and never publishes it':
-    'seed 2102 path "0:0:0:0:0:0": {"plans":[{"plan":"conflict","files":["features","rejections"]}]} — not published, but counted {errored: 1, invalid: 0} for 2 lines written: the record\'s second line is not accounted (absorb-hook-output.ts)',
-  'never reads outcome files through a $OSA_OUT replaced by a link to the host':
-    'seed 2109 path "0:0:0:0:0:0:0": {"plans":[{"plan":"passed","features":[]}],"outDirLink":true} — the host outcome files are read through the link (absorb-hook-output.ts)',
-};
+const AWAITING_FIX: Record<string, string> = {};
 
 /**
  * A hook's output as the hook stage takes it in: RunHooksService runs the hook (a runner that

@@ -25,12 +25,7 @@ interface PipelineCase {
  * Properties that fail on the tree as it is, each with its smallest counterexample and the code
  * believed at fault; they run as soon as they are removed from here (or with FUZZ_PENDING=1).
  */
-const AWAITING_FIX: Record<string, string> = {
-  'accounts every hook line end to end when the hook repeats or contradicts outcomes':
-    'seed 3102 path "0:1:1:1:1:3:3:3:3:4:4:4:4:0:0:1:1:1:1:1:1": one good record, the hook writes two features lines for it — hook counts {errored: 1, invalid: 0} for 2 lines (absorb-hook-output.ts)',
-  'publishes the good records of an ingester that replaced $OSA_FILES with a link':
-    'seed 3103 path "8:1:1:1:1:1:1:1:2:2:2:2:2:2:2:2": one good record without files, $OSA_FILES left as a dangling symlink ({"filesRoot":"dangling-link"}) — the hook stage fails the batch as unexpected "ENOENT: … mkdir …/ingester/a<n>/files" and the record is lost (local-process.runner.ts creates the hook\'s read-only files dir through the link)',
-};
+const AWAITING_FIX: Record<string, string> = {};
 
 /**
  * Whole runs through the three stage services (local runner, real Redis and Postgres), with an

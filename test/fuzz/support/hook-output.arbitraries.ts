@@ -251,7 +251,8 @@ export function renderHookCase(spec: HookCase, { token, hostDir }: HostContext, 
   }
   if (spec.outDirLink) {
     ops.push({ op: 'remove', path: 'out' }, { op: 'symlink', path: 'out', target: hostDir });
-    refusedFiles++;
+    // What the hook wrote into its own directory is gone; each outcome file behind the link is refused.
+    refusedFiles = OUTCOME_FILES.length;
   }
   return { ids, ops, lines, refusedFiles, expectations };
 }
