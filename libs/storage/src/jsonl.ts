@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { openOutputFile, OutputFileRefusedError, readChunks } from './output-file.js';
-import { containerOutputLimits } from './output-limits.js';
+import { DEFAULT_CONTAINER_OUTPUT_LIMITS } from './output-limits.js';
 
 export interface JsonLine {
   text: string;
@@ -65,8 +65,8 @@ const NUL = 0x00;
  */
 export async function* readJsonLines(file: string, options: ReadJsonLinesOptions = {}): AsyncGenerator<JsonLine> {
   const untrusted = options.containerOutput === true;
-  const maxLineBytes = untrusted ? (options.maxLineBytes ?? containerOutputLimits().maxLineBytes) : Infinity;
-  const maxFileBytes = untrusted ? (options.maxFileBytes ?? containerOutputLimits().maxFileBytes) : Infinity;
+  const maxLineBytes = untrusted ? (options.maxLineBytes ?? DEFAULT_CONTAINER_OUTPUT_LIMITS.maxLineBytes) : Infinity;
+  const maxFileBytes = untrusted ? (options.maxFileBytes ?? DEFAULT_CONTAINER_OUTPUT_LIMITS.maxFileBytes) : Infinity;
   let opened: Awaited<ReturnType<typeof openOutputFile>>;
   try {
     opened = await openOutputFile(file, maxFileBytes);

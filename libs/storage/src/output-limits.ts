@@ -23,24 +23,12 @@ export interface ContainerOutputLimits {
   maxSessionBytes: number;
 }
 
-/** The configuration's defaults, for a process that reads container output without configuring limits. */
-const DEFAULT_CONTAINER_OUTPUT_LIMITS: Readonly<ContainerOutputLimits> = Object.freeze({
+/**
+ * The configuration's defaults (`MAX_OUTPUT_FILE_BYTES`, `MAX_RECORD_BYTES`, `MAX_SESSION_BYTES`),
+ * for a reader of container output that is not given limits of its own.
+ */
+export const DEFAULT_CONTAINER_OUTPUT_LIMITS: Readonly<ContainerOutputLimits> = Object.freeze({
   maxFileBytes: 4 * 1024 ** 3,
   maxLineBytes: 8 * 1024 ** 2,
   maxSessionBytes: 1024 ** 2,
 });
-
-let current: Readonly<ContainerOutputLimits> = DEFAULT_CONTAINER_OUTPUT_LIMITS;
-
-/**
- * Sets the limits for this process (once, at start-up, from the configuration). They are
- * process-wide so that every reader of container output is bounded, also one deep in a stage
- * that is not handed the configuration.
- */
-export function setContainerOutputLimits(limits: ContainerOutputLimits): void {
-  current = Object.freeze({ ...limits });
-}
-
-export function containerOutputLimits(): Readonly<ContainerOutputLimits> {
-  return current;
-}

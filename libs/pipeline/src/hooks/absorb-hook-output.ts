@@ -2,7 +2,7 @@ import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { formatIssues, hookErrorLineSchema, hookFeatureLineSchema, hookRejectionLineSchema, type RecordIssue } from '#osa/domain';
-import { readJsonLines } from '#osa/storage';
+import { type ContainerOutputLimits, DEFAULT_CONTAINER_OUTPUT_LIMITS, readJsonLines } from '#osa/storage';
 import type { BatchRecords } from './batch-records.js';
 import type { CheckpointPart, OutcomeLine } from './hook-checkpoint.js';
 import { OutcomeLineTally } from './outcome-line-tally.js';
@@ -33,15 +33,17 @@ export async function absorbHookOutput(args: {
   part: CheckpointPart;
   killed: boolean;
   issue: Omit<RecordIssue, 'kind' | 'reason'>;
+  /** How much of the output is read. @defaultValue the configuration's defaults */
+  limits?: ContainerOutputLimits;
 }): Promise<void> {
-  const { part, records } = args;
+  const { part, records, limits = DEFAULT_CONTAINER_OUTPUT_LIMITS } = args;
   // Per record, which lines gave it an outcome: typed arrays by position, not the lines.
   const tally = new OutcomeLineTally(records.size, HOOK_OUTPUTS.length);
   for (const [fileIndex, output] of HOOK_OUTPUTS.entries()) {
     const file = path.join(args.outDir, output.file);
     // lstat: a link (even a dangling one) is present, so the reader refuses it with a reason.
     if (!(await lstat(file).catch(() => undefined))) continue;
-    for await (const line of readJsonLines(file, { containerOutput: true })) {
+    for await (const line of readJsonLines(file, { containerOutput: true, maxLineBytes: limits.maxLineBytes, maxFileBytes: limits.maxFileBytes })) {
       if (args.killed && !line.terminated) continue;
       const where = () => `${output.file} line ${line.lineNumber}`;
       // Past the part's listed issues a bad line builds no issue and writes nothing: it is only counted.

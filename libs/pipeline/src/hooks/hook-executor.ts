@@ -2,7 +2,7 @@ import { link, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { formatMemory, type HookSpec, OOMError, parseMemory, TransientError, ErrorKind } from '#osa/domain';
 import type { ContainerRunner } from '#osa/runners';
-import { BatchLayout, JsonLinesWriter, LineReader } from '#osa/storage';
+import { BatchLayout, type ContainerOutputLimits, JsonLinesWriter, LineReader } from '#osa/storage';
 import { absorbHookOutput } from './absorb-hook-output.js';
 import type { BatchRecords } from './batch-records.js';
 import { HookCheckpoint } from './hook-checkpoint.js';
@@ -42,6 +42,7 @@ export class HookExecutor {
     private readonly runner: ContainerRunner,
     private readonly dataDir: string,
     private readonly policy: OomPolicy,
+    private readonly outputLimits: ContainerOutputLimits,
   ) {}
 
   async execute(job: HookExecution): Promise<HookCheckpoint> {
@@ -146,6 +147,7 @@ export class HookExecutor {
     if (failure === undefined || killed) {
       const part = await checkpoint.openPart(`a${job.attempt}-s${step}`);
       await absorbHookOutput({
+        limits: this.outputLimits,
         outDir: path.join(this.dataDir, dirs.out),
         expected: wholeBatch ? () => true : membership(job.records, subset),
         records: job.records,

@@ -3,7 +3,7 @@ import { BatchState, CappedIssues, emptyHookCounts, type HookCounts, type Record
 import type { Database, RunLedger } from '#osa/persistence';
 import { QueueName } from '#osa/queues';
 import type { ContainerRunner } from '#osa/runners';
-import { BatchLayout } from '#osa/storage';
+import { BatchLayout, type ContainerOutputLimits, DEFAULT_CONTAINER_OUTPUT_LIMITS } from '#osa/storage';
 import type { StageJob } from '../ingester/ingest-batch.service.js';
 import type { JobProducer } from '../jobs/job-producer.js';
 import { loadStageBatch } from '../jobs/load-stage-batch.js';
@@ -27,6 +27,7 @@ export class RunHooksService {
     private readonly producer: JobProducer,
     private readonly dataDir: string,
     private readonly oomPolicy: OomPolicy,
+    private readonly outputLimits: ContainerOutputLimits = DEFAULT_CONTAINER_OUTPUT_LIMITS,
   ) {}
 
   async runHooks(job: StageJob): Promise<HooksOutcome> {
@@ -44,7 +45,7 @@ export class RunHooksService {
 
     const results: Array<{ name: string; checkpoint: HookCheckpoint }> = [];
     for (const hook of run.convention.hooks) {
-      const executor = new HookExecutor(this.runner, this.dataDir, this.oomPolicy);
+      const executor = new HookExecutor(this.runner, this.dataDir, this.oomPolicy, this.outputLimits);
       const checkpoint = await executor.execute({
         runId,
         batchIndex,

@@ -5,7 +5,7 @@ import { BatchState, ErrorKind, PermanentError } from '#osa/domain';
 import type { Database, IngestBatchRow, IngestRunRow, RunLedger } from '#osa/persistence';
 import { type BatchJobPayload, batchJobPayloadSchema, parsePayload, QueueName } from '#osa/queues';
 import type { ContainerRunner } from '#osa/runners';
-import { BatchLayout } from '#osa/storage';
+import { BatchLayout, type ContainerOutputLimits, DEFAULT_CONTAINER_OUTPUT_LIMITS } from '#osa/storage';
 import type { JobProducer } from '../jobs/job-producer.js';
 import { strayJob } from '../jobs/pipeline-job.js';
 import type { OutboxRelay } from '../outbox/outbox-relay.js';
@@ -46,6 +46,7 @@ export class IngestBatchService {
     private readonly dataDir: string,
     private readonly gate: BackpressureGate,
     private readonly policy: BackpressurePolicy,
+    private readonly outputLimits: ContainerOutputLimits = DEFAULT_CONTAINER_OUTPUT_LIMITS,
   ) {}
 
   parse(data: unknown): BatchJobPayload {
@@ -113,6 +114,7 @@ export class IngestBatchService {
       batchFile: abs(BatchLayout.batchFile(runId, batchIndex, job.attempt)),
       hookInputFile: abs(BatchLayout.hookInputFile(runId, batchIndex, job.attempt)),
       limit: Math.max(0, remaining),
+      outputLimits: this.outputLimits,
     });
     const limitReached = run.recordLimit !== null && sourcedBefore + normalized.recordCount >= run.recordLimit;
     const hasMore = normalized.session !== undefined && normalized.recordCount > 0 && !limitReached;

@@ -14,7 +14,8 @@ import {
 } from '#osa/domain';
 import {
   checkFileRefs,
-  containerOutputLimits,
+  type ContainerOutputLimits,
+  DEFAULT_CONTAINER_OUTPUT_LIMITS,
   JsonLinesWriter,
   type LineProblem,
   OutputFileRefusedError,
@@ -35,6 +36,8 @@ export interface NormalizeInput {
   hookInputFile: string;
   /** Records this batch may take (what remains of the run's limit and the batch size). */
   limit: number;
+  /** How much of the output is read. @defaultValue the configuration's defaults */
+  outputLimits?: ContainerOutputLimits;
 }
 
 export interface NormalizedBatch {
@@ -60,7 +63,7 @@ const PROBLEM_KINDS: Record<LineProblem['kind'], string> = {
  * `readJsonLines` and `openOutputFile`); one bad line never fails the batch.
  */
 export async function normalizeIngesterOutput(input: NormalizeInput): Promise<NormalizedBatch> {
-  const limits = containerOutputLimits();
+  const limits = input.outputLimits ?? DEFAULT_CONTAINER_OUTPUT_LIMITS;
   const where = { runId: input.runId, batchIndex: input.batchIndex, stage: 'ingester' };
   // Every invalid line is counted; only the first ones are listed (see CappedIssues).
   const listed = new CappedIssues();
@@ -80,7 +83,7 @@ export async function normalizeIngesterOutput(input: NormalizeInput): Promise<No
   const hookInput = await JsonLinesWriter.open(input.hookInputFile);
   const seen = new Set<string>();
   try {
-    for await (const line of wroteRecords ? readJsonLines(recordsFile, { containerOutput: true }) : []) {
+    for await (const line of wroteRecords ? readJsonLines(recordsFile, { containerOutput: true, maxLineBytes: limits.maxLineBytes, maxFileBytes: limits.maxFileBytes }) : []) {
       if (line.problem) {
         issue(line.lineNumber, PROBLEM_KINDS[line.problem.kind], line.problem.message);
         continue;

@@ -12,7 +12,6 @@ import {
 } from '#osa/persistence';
 import { ALL_QUEUES, QueueName, redisConnection } from '#osa/queues';
 import { CONTAINER_RUNNER, type ContainerRunner } from '#osa/runners';
-import { setContainerOutputLimits } from '#osa/storage';
 import { ExhaustionService } from '../accounting/exhaustion.service.js';
 import { RunHooksService } from '../hooks/run-hooks.service.js';
 import { BackpressureGate } from '../ingester/backpressure.gate.js';
@@ -45,8 +44,6 @@ class DatabaseCloser implements OnApplicationShutdown {
 export class PipelineCoreModule {
   static forRoot(config: AppConfig, appName: string): DynamicModule {
     const db = (handle: DatabaseHandle) => handle.db;
-    // Every reader of container output in this process is bounded by these, however deep it sits.
-    setContainerOutputLimits(config.containerOutput);
     return {
       module: PipelineCoreModule,
       imports: [
@@ -93,7 +90,7 @@ export class PipelineCoreModule {
         {
           provide: IngestBatchService,
           useFactory: (h: DatabaseHandle, l: RunLedger, run: ContainerRunner, p: JobProducer, r: OutboxRelay) =>
-            new IngestBatchService(db(h), l, run, p, r, config.dataDir, new BackpressureGate(db(h), l, run, config.backpressure), config.backpressure),
+            new IngestBatchService(db(h), l, run, p, r, config.dataDir, new BackpressureGate(db(h), l, run, config.backpressure), config.backpressure, config.containerOutput),
           inject: [DATABASE, RunLedger, CONTAINER_RUNNER, JobProducer, OutboxRelay],
         },
         {
@@ -103,7 +100,7 @@ export class PipelineCoreModule {
               memoryCeilingBytes: config.hooks.memoryCeilingBytes,
               retries: config.hooks.oomRetries,
               maxBisectRuns: config.hooks.maxBisectRuns,
-            }),
+            }, config.containerOutput),
           inject: [DATABASE, RunLedger, CONTAINER_RUNNER, JobProducer],
         },
         {
