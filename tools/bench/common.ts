@@ -15,7 +15,7 @@ import { ConventionRepository, type IngestRunRow, RunLedger } from '#osa/persist
 import { QueueName, redisConnection } from '#osa/queues';
 import { CONTAINER_RUNNER, type CapacityReport, type ContainerRunner, type ContainerRunRequest, type ContainerRunResult } from '#osa/runners';
 import { JsonLinesWriter, readJsonLines } from '#osa/storage';
-import { BENCH_REDIS_URL, type BenchDatabase, benchQueuePrefix, createBenchDatabase, deleteRedisPrefix } from './bench-stores.js';
+import { createScratchDatabase, deleteRedisPrefix, SCRATCH_REDIS_URL, type ScratchDatabase, scratchQueuePrefix } from '../scratch/scratch-stores.js';
 import { HookRunnerModule } from '../../apps/hook-runner/src/hook-runner.module.js';
 import { IngesterRunnerModule } from '../../apps/ingester-runner/src/ingester-runner.module.js';
 import { PublisherModule } from '../../apps/publisher/src/publisher.module.js';
@@ -71,7 +71,7 @@ export async function until<T>(what: string, check: () => Promise<T | undefined 
 /** A database, a queue prefix and a data directory of the bench's own; `cleanup` removes all three. */
 export interface BenchEnvironment {
   label: string;
-  database: BenchDatabase;
+  database: ScratchDatabase;
   prefix: string;
   dataDir: string;
   config: AppConfig;
@@ -80,12 +80,12 @@ export interface BenchEnvironment {
 }
 
 export async function benchEnvironment(label: string, env: Record<string, string> = {}): Promise<BenchEnvironment> {
-  const database = await createBenchDatabase(`bench_${label}`);
+  const database = await createScratchDatabase(`bench_${label}`, `osa-bench-${label}`);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `osa-bench-${label}-`));
-  const prefix = benchQueuePrefix(label);
+  const prefix = scratchQueuePrefix('osabench', label);
   const config = loadConfig({
     ...BENCH_ENV,
-    REDIS_URL: BENCH_REDIS_URL,
+    REDIS_URL: SCRATCH_REDIS_URL,
     DATABASE_URL: database.url,
     DATA_DIR: dataDir,
     QUEUE_PREFIX: prefix,
@@ -243,7 +243,7 @@ export function inProcessConvention(id: string, hooks: number): Record<string, u
 
 /** Redis INFO memory used_memory (the whole server) and the bytes held by keys under `prefix`. */
 export async function redisMemory(prefix: string): Promise<{ usedMemory: number; prefixBytes: number; prefixKeys: number; byQueue: Record<string, number> }> {
-  const redis = new Redis(BENCH_REDIS_URL, { maxRetriesPerRequest: 3 });
+  const redis = new Redis(SCRATCH_REDIS_URL, { maxRetriesPerRequest: 3 });
   try {
     const info = await redis.info('memory');
     const usedMemory = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? NaN);
