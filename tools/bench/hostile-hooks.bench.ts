@@ -1,14 +1,13 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { validateConvention } from '#osa/domain';
 import { ConventionRepository } from '#osa/persistence';
 import { QueueName, redisConnection } from '#osa/queues';
-import { startService, stopService, type ServiceProcess } from '../demo/service-processes.js';
-import { benchEnvironment, type BenchResult, mb, now, REPO_ROOT, sleep, until, waitForRun } from './common.js';
+import { stopService, type ServiceProcess } from '../demo/service-processes.js';
+import { benchEnvironment, type BenchResult, mb, now, REPO_ROOT, until, waitForRun } from './common.js';
+import { processMemory, startStageServices } from './stage-services.js';
 
 const LIMIT_MB = 256;
-const SERVICES = ['ingester-runner', 'hook-runner', 'publisher'] as const;
 
 /** A hook's output a careless or hostile hook writes, and the batch it gets. */
 const CASES = [
@@ -51,23 +50,8 @@ async function measure(name: string, records: number, config: Record<string, unk
         hooks: [{ name: 'hostile', command: ['node', path.join(REPO_ROOT, 'test/fixtures/hostile-hook.mjs')], config, limits: { timeout_seconds: 600, memory: '2g' } }],
       }),
     );
-    const basePort = 41000 + Math.floor(Math.random() * 20000);
-    const serviceEnv = {
-      REDIS_URL: env.config.redisUrl,
-      DATABASE_URL: env.database.url,
-      DATA_DIR: env.dataDir,
-      QUEUE_PREFIX: env.prefix,
-      LOCAL_RUNNER_CWD: REPO_ROOT,
-      LOG_LEVEL: 'warn',
-      // One attempt: a step that fails is reported, not retried for the length of the bench.
-      HOOK_ATTEMPTS: '1',
-      LOCK_DURATION_MS: '600000',
-    };
-    SERVICES.forEach((s, i) => services.push(startService(servicesRoot, s, { ...serviceEnv, PORT: String(basePort + i) }, env.dataDir)));
-    for (const [i, service] of services.entries()) {
-      await until(`${service.name} to be ready`, async () => (await fetch(`http://127.0.0.1:${basePort + i}/health/live`).catch(() => undefined))?.ok, 30_000, 100);
-    }
-    await sleep(500);
+    // One attempt: a step that fails is reported, not retried for the length of the bench.
+    await startStageServices(env, services, { root: servicesRoot, env: { HOOK_ATTEMPTS: '1', LOCK_DURATION_MS: '600000' } });
     const started = now();
     await start.add('start-ingest', { conventionId: 'bench-hostile', batchSize: records }, { attempts: 1 });
     const runId = await until('the run to be created', async () => (await env.database.pool.query<{ id: string }>('SELECT id FROM ingest_runs')).rows[0]?.id, 30_000);
@@ -75,11 +59,11 @@ async function measure(name: string, records: number, config: Record<string, unk
     // The hook-runner may die of memory: its peak is read while it lives.
     let hookRunnerPeak = 0;
     const sampler = setInterval(() => {
-      void peakRss(hookRunner.child.pid!).then((v) => (hookRunnerPeak = Math.max(hookRunnerPeak, v)), () => undefined);
+      void processMemory(hookRunner.child.pid!).then((m) => m.VmHWM).then((v) => (hookRunnerPeak = Math.max(hookRunnerPeak, v)), () => undefined);
     }, 200);
     const done = await Promise.race([waitForRun(env, runId, 900_000, 500), hookRunner.exited.then((code) => ({ exited: code }))]);
     clearInterval(sampler);
-    hookRunnerPeak = Math.max(hookRunnerPeak, await peakRss(hookRunner.child.pid!).catch(() => 0));
+    hookRunnerPeak = Math.max(hookRunnerPeak, await processMemory(hookRunner.child.pid!).then((m) => m.VmHWM).catch(() => 0));
     const wallMs = Math.round(now() - started);
     const outcome =
       'exited' in done
@@ -91,10 +75,4 @@ async function measure(name: string, records: number, config: Record<string, unk
     await start.close();
     await env.cleanup();
   }
-}
-
-/** VmHWM: the peak resident set of a process, in bytes. */
-async function peakRss(pid: number): Promise<number> {
-  const text = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(text)?.[1] ?? NaN) * 1024;
 }

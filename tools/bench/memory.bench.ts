@@ -1,16 +1,16 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { validateConvention } from '#osa/domain';
 import { ConventionRepository } from '#osa/persistence';
 import { QueueName, redisConnection } from '#osa/queues';
 import { BatchLayout } from '#osa/storage';
-import { startService, stopService, type ServiceProcess } from '../demo/service-processes.js';
-import { benchEnvironment, benchFixture, type BenchResult, mb, now, REPO_ROOT, round, sleep, until, waitForRun } from './common.js';
+import { stopService, type ServiceProcess } from '../demo/service-processes.js';
+import { benchEnvironment, benchFixture, type BenchResult, mb, now, REPO_ROOT, round, until, waitForRun } from './common.js';
+import { processMemory, STAGE_SERVICES, startStageServices } from './stage-services.js';
 
 const SIZES = (process.env.BENCH_MEMORY_SIZES ?? '100000,500000').split(',').map(Number);
 const LIMIT_MB = 256;
-const SERVICES = ['ingester-runner', 'hook-runner', 'publisher'] as const;
 
 /**
  * Peak RSS of each stage's own process (the built services, as in production) while one batch
@@ -25,13 +25,13 @@ export async function run(): Promise<BenchResult> {
   const smallest = runs[0]!;
   const worst = Math.max(...runs.flatMap((r) => Object.values(r.peakRssMb)));
   const worstLargest = Math.max(...Object.values(largest.peakRssMb));
-  const growth = Object.fromEntries(SERVICES.map((s) => [s, round(largest.peakRssMb[s]! - smallest.peakRssMb[s]!, 1)]));
+  const growth = Object.fromEntries(STAGE_SERVICES.map((s) => [s, round(largest.peakRssMb[s]! - smallest.peakRssMb[s]!, 1)]));
   return {
     name: 'memory',
     ratio: round(worstLargest / LIMIT_MB),
     target: `≤ ${LIMIT_MB} MB per stage (ratio to ${LIMIT_MB} MB ≤ 1), flat as the batch grows`,
     pass: worst <= LIMIT_MB,
-    summary: runs.map((r) => `${r.records} records (${r.jsonlMb} MB): ${SERVICES.map((s) => `${s} ${r.peakRssMb[s]} MB`).join(', ')}`).join('; '),
+    summary: runs.map((r) => `${r.records} records (${r.jsonlMb} MB): ${STAGE_SERVICES.map((s) => `${s} ${r.peakRssMb[s]} MB`).join(', ')}`).join('; '),
     details: { runs, growthMbFromSmallestToLargest: growth },
   };
 }
@@ -49,28 +49,15 @@ async function measure(records: number) {
         hooks: [{ name: 'flag', command: ['node', path.join(REPO_ROOT, 'test/fixtures/flag-hook.mjs')], limits: { timeout_seconds: 600, memory: '2g' } }],
       }),
     );
-    const basePort = 41000 + Math.floor(Math.random() * 20000);
-    const serviceEnv = {
-      REDIS_URL: env.config.redisUrl,
-      DATABASE_URL: env.database.url,
-      DATA_DIR: env.dataDir,
-      QUEUE_PREFIX: env.prefix,
-      LOCAL_RUNNER_CWD: REPO_ROOT,
-      LOG_LEVEL: 'warn',
-    };
-    SERVICES.forEach((name, i) => services.push(startService(REPO_ROOT, name, { ...serviceEnv, PORT: String(basePort + i) }, env.dataDir)));
-    for (const [i, service] of services.entries()) {
-      await until(`${service.name} to be ready`, async () => (await fetch(`http://127.0.0.1:${basePort + i}/health/live`).catch(() => undefined))?.ok, 30_000, 100);
-    }
-    await sleep(500);
-    const idle = Object.fromEntries(await Promise.all(services.map(async (s) => [s.name, mb((await procStatus(s.child.pid!)).VmRSS)])));
+    await startStageServices(env, services);
+    const idle = Object.fromEntries(await Promise.all(services.map(async (s) => [s.name, mb((await processMemory(s.child.pid!)).VmRSS)])));
     const started = now();
     await start.add('start-ingest', { conventionId: 'bench-memory', batchSize: records }, { attempts: 1 });
     const runId = await until('the run to be created', async () => (await env.database.pool.query<{ id: string }>('SELECT id FROM ingest_runs')).rows[0]?.id, 30_000);
     const run = await waitForRun(env, runId, 150_000, 200);
     const wallMs = Math.round(now() - started);
     if (run.status !== 'completed' || run.publishedCount !== records) throw new Error(`memory run ended ${run.status} with ${run.publishedCount}/${records} published: ${run.failureReason ?? ''}`);
-    const peakRssMb = Object.fromEntries(await Promise.all(services.map(async (s) => [s.name, mb((await procStatus(s.child.pid!)).VmHWM)]))) as Record<string, number>;
+    const peakRssMb = Object.fromEntries(await Promise.all(services.map(async (s) => [s.name, mb((await processMemory(s.child.pid!)).VmHWM)]))) as Record<string, number>;
     // Attempts are numbered per start by the database: the batch row says which one committed.
     const batch = await env.ledger.batches.find(env.database.db, runId, 0);
     const batchFile = path.join(env.dataDir, BatchLayout.batchFile(runId, 0, batch?.ingesterAttempt ?? 1));
@@ -81,11 +68,4 @@ async function measure(records: number) {
     await start.close();
     await env.cleanup();
   }
-}
-
-/** VmRSS / VmHWM (peak resident set) of a process, in bytes. */
-async function procStatus(pid: number): Promise<{ VmRSS: number; VmHWM: number }> {
-  const text = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(text)?.[1] ?? NaN) * 1024;
-  return { VmRSS: kb('VmRSS'), VmHWM: kb('VmHWM') };
 }
