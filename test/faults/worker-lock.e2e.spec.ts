@@ -2,6 +2,9 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { JobId, QueueName } from '#osa/queues';
+import { waitFor } from '#osa/testing';
 import { NestFactory } from '@nestjs/core';
 import { HookRunnerModule } from '../../apps/hook-runner/src/hook-runner.module.js';
 import { countingConvention, PipelineHarness } from '../support/pipeline-harness.js';
@@ -35,6 +38,17 @@ describe('a step longer than the lock', () => {
   it('runs exactly once with two workers on the queue', async () => {
     await harness.applyConvention(countingConvention('long-hook', { total: 10, page_size: 10 }, [{ name: 'flag', config: { sleep_ms: HOOK_MS, marker_dir: markerDir } }]));
     const runId = await harness.runIdOf(await harness.startIngest({ conventionId: 'long-hook' }));
+    // The lock the running step holds is the configured 2 s one, not BullMQ's 30 s default: a
+    // worker that ignored the setting would also run the step once.
+    await waitFor('the hook to start', async () => (await readdir(markerDir)).some((f) => f.startsWith(`hook-${runId}-0-`)), { timeoutMs: 30_000 });
+    const redis = new Redis(harness.config.redisUrl);
+    try {
+      const lockTtlMs = await redis.pttl(`${harness.config.queuePrefix}:${QueueName.BatchReady}:${JobId.batchReady(runId, 0)}:lock`);
+      expect(lockTtlMs).toBeGreaterThan(0);
+      expect(lockTtlMs).toBeLessThanOrEqual(2000);
+    } finally {
+      redis.disconnect();
+    }
     const run = await harness.waitForRun(runId, 60_000);
     expect(run).toMatchObject({ status: 'completed', publishedCount: 10, batchesFailed: 0 });
     const hookStarts = (await readdir(markerDir)).filter((f) => f.startsWith(`hook-${runId}-0-`));
