@@ -1,7 +1,7 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type HookOutcome, ISSUES_TRUNCATED, MAX_LISTED_ISSUES, type RecordIssue } from '#osa/domain';
-import { JsonLinesWriter, readJsonLines } from '#osa/storage';
+import { JsonLinesWriter, LineReader, readJsonLines } from '#osa/storage';
 import type { BatchRecords } from './batch-records.js';
 
 export type FinalOutcome = Exclude<HookOutcome, 'missing'>;
@@ -30,6 +30,7 @@ export type IssuePlace = Omit<RecordIssue, 'kind' | 'reason' | 'sourceId' | 'lin
 
 const OUTCOMES: readonly FinalOutcome[] = ['passed', 'rejected', 'errored'];
 const NONE = 255;
+const PASSED = OUTCOMES.indexOf('passed');
 /**
  * Issues files written before outcome issues were derived from the outcome lines also hold
  * `rejected` / `errored` issues; those are read from the outcomes now, so they are skipped.
@@ -128,23 +129,30 @@ export class HookCheckpoint {
    * only some stops iterating and counts the rest.
    */
   async *issues(place: IssuePlace): AsyncGenerator<RecordIssue> {
-    for (const [index, file] of this.files.entries()) {
-      const issuesFile = issuesFileOf(file);
-      if (await stat(issuesFile).catch(() => undefined)) {
-        for await (const line of readJsonLines(issuesFile)) {
-          const entry = JSON.parse(line.text) as IssuesFileLine;
-          if (!('count' in entry) && !DERIVED_KINDS.has(entry.kind)) yield entry;
+    // The records whose outcome is not `passed`, in part and line order. Their lines are read
+    // back by offset: a part's passed lines (with every feature) are never read again.
+    const decided: number[] = [];
+    for (let p = 0; p < this.records.size; p++) if (this.outcome[p] !== NONE && this.outcome[p] !== PASSED) decided.push(p);
+    decided.sort((a, b) => this.fileIndex[a]! - this.fileIndex[b]! || this.offset[a]! - this.offset[b]!);
+    const reader = new LineReader();
+    try {
+      let next = 0;
+      for (const [index, file] of this.files.entries()) {
+        const issuesFile = issuesFileOf(file);
+        if (await stat(issuesFile).catch(() => undefined)) {
+          for await (const line of readJsonLines(issuesFile)) {
+            const entry = JSON.parse(line.text) as IssuesFileLine;
+            if (!('count' in entry) && !DERIVED_KINDS.has(entry.kind)) yield entry;
+          }
+        }
+        for (; next < decided.length && this.fileIndex[decided[next]!] === index; next++) {
+          const p = decided[next]!;
+          const outcome = JSON.parse(await reader.read(file, this.offset[p]!, this.length[p]!)) as OutcomeLine;
+          yield { ...place, sourceId: outcome.id, kind: outcome.kind ?? outcome.outcome, reason: outcomeReason(outcome) };
         }
       }
-      if (!(await stat(file).catch(() => undefined))) continue;
-      for await (const line of readJsonLines(file)) {
-        const outcome = JSON.parse(line.text) as OutcomeLine;
-        if (outcome.outcome === 'passed') continue;
-        const p = this.records.positionOf(outcome.id);
-        // A line that a later line of its part replaced is not the record's outcome.
-        if (p === undefined || this.fileIndex[p] !== index || this.offset[p] !== line.offset) continue;
-        yield { ...place, sourceId: outcome.id, kind: outcome.kind ?? outcome.outcome, reason: outcomeReason(outcome) };
-      }
+    } finally {
+      await reader.close();
     }
   }
 
