@@ -39,10 +39,14 @@ describe(IngestionsController.name, () => {
   }
 
   async function runCard(runId: string, until: (card: Json) => boolean) {
-    return waitFor(`run ${runId} card`, async () => {
-      const { body } = await json(await dashboard.api(`/api/ingestions/${runId}`));
-      return until(body) ? body : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 100 });
+    return waitFor(
+      `run ${runId} card`,
+      async () => {
+        const { body } = await json(await dashboard.api(`/api/ingestions/${runId}`));
+        return until(body) ? body : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
   }
 
   describe('authentication', () => {
@@ -139,7 +143,11 @@ describe(IngestionsController.name, () => {
       await writeFile(gate, '');
       await harness.applyConvention({
         id: 'api-replay',
-        ingester: { command: ['node', path.join(harness.config.local.cwd, 'test/fixtures/counting-ingester.mjs')], config: { total: 20, page_size: 10 }, limits: { timeout_seconds: 60, memory: '512m' } },
+        ingester: {
+          command: ['node', path.join(harness.config.local.cwd, 'test/fixtures/counting-ingester.mjs')],
+          config: { total: 20, page_size: 10 },
+          limits: { timeout_seconds: 60, memory: '512m' },
+        },
         hooks: [{ name: 'gated', command: ['node', gatedHook], config: { gate }, limits: { timeout_seconds: 60, memory: '256m' } }],
       });
       const started = await json(await dashboard.api('/api/ingestions', { method: 'POST', json: { conventionId: 'api-replay' } }));
@@ -165,7 +173,10 @@ describe(IngestionsController.name, () => {
       const events = await harness.ledger.outbox.listForRun(harness.database.db, runId);
       expect(events.filter((e) => e.type === 'IngestRunReplayed')).toHaveLength(1);
       // It completed twice, and consumers hear about both.
-      expect(events.filter((e) => e.type === 'IngestCompleted').map((e) => e.eventId)).toEqual([`run-completed-${runId}`, `run-completed-${runId}-2`]);
+      expect(events.filter((e) => e.type === 'IngestCompleted').map((e) => e.eventId)).toEqual([
+        `run-completed-${runId}`,
+        `run-completed-${runId}-2`,
+      ]);
 
       const again = await json(await dashboard.api(`/api/ingestions/${runId}/replay`, { method: 'POST', json: {} }));
       expect(again.status).toBe(409);

@@ -15,7 +15,10 @@ export class DashboardApp {
     readonly url: string,
   ) {}
 
-  static async start(config: AppConfig, env: DashboardEnv = loadDashboardEnv({ DASHBOARD_USER: BOARD_USER, DASHBOARD_PASSWORD: BOARD_PASSWORD, API_TOKEN })) {
+  static async start(
+    config: AppConfig,
+    env: DashboardEnv = loadDashboardEnv({ DASHBOARD_USER: BOARD_USER, DASHBOARD_PASSWORD: BOARD_PASSWORD, API_TOKEN }),
+  ) {
     const app = await NestFactory.create(DashboardModule.forRoot(config, env), { logger: process.env.DEBUG_PIPELINE ? ['error', 'warn'] : false });
     await app.listen(0, '127.0.0.1');
     return new DashboardApp(app, (await app.getUrl()).replace('[::1]', '127.0.0.1'));

@@ -7,7 +7,9 @@ describe(loadDashboardEnv.name, () => {
     expect(() => loadDashboardEnv({})).toThrow(DashboardConfigError);
     expect(() => loadDashboardEnv({})).toThrow(/DASHBOARD_USER, DASHBOARD_PASSWORD: required[\s\S]*API_TOKEN: required/);
     expect(() => loadDashboardEnv({ ...secure, API_TOKEN: '' })).toThrow(/API_TOKEN: required/);
-    expect(() => loadDashboardEnv({ ...secure, DASHBOARD_PASSWORD: undefined })).toThrow(/DASHBOARD_PASSWORD: must be set together with DASHBOARD_USER/);
+    expect(() => loadDashboardEnv({ ...secure, DASHBOARD_PASSWORD: undefined })).toThrow(
+      /DASHBOARD_PASSWORD: must be set together with DASHBOARD_USER/,
+    );
   });
 
   it('rejects weak or malformed values, naming the variable', () => {

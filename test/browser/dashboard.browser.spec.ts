@@ -92,7 +92,9 @@ describe('dashboard in a browser', () => {
     });
 
     it('renders the board with every queue behind basic auth', async () => {
-      const page = await (await context({ httpCredentials: { username: BOARD_USER, password: BOARD_PASSWORD }, viewport: { width: 1280, height: 900 } })).newPage();
+      const page = await (
+        await context({ httpCredentials: { username: BOARD_USER, password: BOARD_PASSWORD }, viewport: { width: 1280, height: 900 } })
+      ).newPage();
       const errors: string[] = [];
       page.on('pageerror', (err) => errors.push(err.message));
       const queueApi = page.waitForResponse((res) => new URL(res.url()).pathname === '/queues/api/queues');
@@ -128,7 +130,9 @@ describe('dashboard in a browser', () => {
       const anonymous = await (await context()).newPage();
       expect((await anonymous.goto(`${dashboard.url}/api/ingestions`))?.status()).toBe(401);
 
-      const page = await (await context({ extraHTTPHeaders: { Authorization: `Bearer ${API_TOKEN}` }, viewport: { width: 1000, height: 400 } })).newPage();
+      const page = await (
+        await context({ extraHTTPHeaders: { Authorization: `Bearer ${API_TOKEN}` }, viewport: { width: 1000, height: 400 } })
+      ).newPage();
       const response = await page.goto(`${dashboard.url}/api/ingestions`);
       expect(response?.status()).toBe(200);
       expect(response?.headers()['content-type']).toMatch(/^application\/json/);

@@ -62,17 +62,21 @@ describe('crash recovery with real processes', () => {
   it.each<[ServiceName, string]>([
     ['ingester-runner', 'ingester'],
     ['hook-runner', 'hook'],
-  ])('recovers when %s is SIGKILLed in the middle of a batch', async (service, role) => {
-    const id = `crash-${service}`;
-    await harness.applyConvention(convention(id, 300, 300));
-    harness.startAll();
-    const runId = await harness.start(id);
-    await harness.waitForMarker(`${role}-${runId}-2-`);
-    await harness.kill(service, 'SIGKILL');
-    harness.startService(service);
-    await expectExactlyOnce(runId);
-    await Promise.all((['ingester-runner', 'hook-runner', 'publisher'] as const).map((s) => harness.kill(s)));
-  }, 120_000);
+  ])(
+    'recovers when %s is SIGKILLed in the middle of a batch',
+    async (service, role) => {
+      const id = `crash-${service}`;
+      await harness.applyConvention(convention(id, 300, 300));
+      harness.startAll();
+      const runId = await harness.start(id);
+      await harness.waitForMarker(`${role}-${runId}-2-`);
+      await harness.kill(service, 'SIGKILL');
+      harness.startService(service);
+      await expectExactlyOnce(runId);
+      await Promise.all((['ingester-runner', 'hook-runner', 'publisher'] as const).map((s) => harness.kill(s)));
+    },
+    120_000,
+  );
 
   it('recovers when the publisher is SIGKILLed while publishing', async () => {
     const id = 'crash-publisher';
@@ -108,7 +112,12 @@ describe('crash recovery with real processes', () => {
       id: 'crash-hook-checkpoint',
       ingester: { command: ['node', fixture('counting-ingester.mjs')], config: { total: 10, page_size: 10, size_mb_by_index: { 3: 150, 9: 200 } } },
       hooks: [
-        { name: 'hog', command: ['node', fixture('size-hog.mjs')], config: { log_file: log, per_record_ms: 300 }, limits: { memory: '128m', timeout_seconds: 60 } },
+        {
+          name: 'hog',
+          command: ['node', fixture('size-hog.mjs')],
+          config: { log_file: log, per_record_ms: 300 },
+          limits: { memory: '128m', timeout_seconds: 60 },
+        },
       ],
     });
     harness.startAll();

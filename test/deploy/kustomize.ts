@@ -32,8 +32,13 @@ const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding'
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']);
 /** Strategic-merge keys of the lists our patches touch; other lists are replaced, as kustomize does. */
 const MERGE_KEYS: Record<string, string> = {
-  containers: 'name', initContainers: 'name', env: 'name', volumes: 'name',
-  volumeMounts: 'mountPath', ports: 'containerPort', imagePullSecrets: 'name',
+  containers: 'name',
+  initContainers: 'name',
+  env: 'name',
+  volumes: 'name',
+  volumeMounts: 'mountPath',
+  ports: 'containerPort',
+  imagePullSecrets: 'name',
 };
 
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -115,10 +120,18 @@ function renderLayer(dir: string, generated: Map<K8sObject, string>): K8sObject[
 
 /** kustomize's ConfigMap name hash (api/hasher): note it hashes an empty name. */
 export function configMapHash(data: Record<string, string>): string {
-  const sorted = Object.fromEntries(Object.keys(data).sort().map((key) => [key, data[key]]));
+  const sorted = Object.fromEntries(
+    Object.keys(data)
+      .sort()
+      .map((key) => [key, data[key]]),
+  );
   const json = JSON.stringify({ data: sorted, kind: 'ConfigMap', name: '' }).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
   const map: Record<string, string> = { 0: 'g', 1: 'h', 3: 'k', a: 'm', e: 't' };
-  return createHash('sha256').update(json).digest('hex').slice(0, 10).replace(/[013ae]/g, (c) => map[c]!);
+  return createHash('sha256')
+    .update(json)
+    .digest('hex')
+    .slice(0, 10)
+    .replace(/[013ae]/g, (c) => map[c]!);
 }
 
 export function strategicMerge(base: Obj, patch: Obj): void {

@@ -24,10 +24,14 @@ describe('the production build', () => {
 
   beforeAll(async () => {
     outRoot = await mkdtemp(path.join(os.tmpdir(), 'osa-build-'));
-    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(outRoot, 'dist')], {
-      cwd: ROOT,
-      stdio: 'inherit',
-    });
+    execFileSync(
+      process.execPath,
+      [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(outRoot, 'dist')],
+      {
+        cwd: ROOT,
+        stdio: 'inherit',
+      },
+    );
     // The repository's package.json maps `#osa/*` to ./dist/..., so a copy beside this dist/
     // resolves the libraries to this build.
     const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;

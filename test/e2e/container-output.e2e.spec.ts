@@ -16,7 +16,12 @@ describe('container output boundary (local runner, real Postgres)', () => {
 
   beforeAll(async () => {
     // A small record limit, set the way an operator would: the services read it from the environment.
-    harness = await PipelineHarness.start('container-output', { MAX_RECORD_BYTES: '200000', INGESTER_ATTEMPTS: '2', HOOK_ATTEMPTS: '2', PUBLISHER_ATTEMPTS: '2' });
+    harness = await PipelineHarness.start('container-output', {
+      MAX_RECORD_BYTES: '200000',
+      INGESTER_ATTEMPTS: '2',
+      HOOK_ATTEMPTS: '2',
+      PUBLISHER_ATTEMPTS: '2',
+    });
     scratch = await mkdtemp(path.join(os.tmpdir(), 'osa-container-output-'));
   });
   afterAll(async () => {
@@ -35,11 +40,21 @@ describe('container output boundary (local runner, real Postgres)', () => {
   const issues = (runId: string) => new RecordIssueRepository().list(harness.database.db, runId);
   const kinds = (runId: string) => new RecordIssueRepository().countByKind(harness.database.db, runId);
   const published = async (runId: string) =>
-    (await harness.database.db.select({ sourceId: records.sourceId }).from(records).where(eq(records.runId, runId)).orderBy(asc(records.sourceId))).map((r) => r.sourceId);
+    (
+      await harness.database.db.select({ sourceId: records.sourceId }).from(records).where(eq(records.runId, runId)).orderBy(asc(records.sourceId))
+    ).map((r) => r.sourceId);
 
   it('publishes the rest of a batch whose records and hook outcomes hold values Postgres cannot store', async () => {
     const done = await runConvention('unstorable', { mode: 'unstorable' });
-    expect(done).toMatchObject({ status: 'completed', batchesIngested: 1, batchesCompleted: 1, batchesFailed: 0, recordsSourced: 7, invalidCount: 6, publishedCount: 3 });
+    expect(done).toMatchObject({
+      status: 'completed',
+      batchesIngested: 1,
+      batchesCompleted: 1,
+      batchesFailed: 0,
+      recordsSourced: 7,
+      invalidCount: 6,
+      publishedCount: 3,
+    });
     expect(await published(done.id)).toEqual(['g1', 'g2', 'g3']);
     expect(await kinds(done.id)).toMatchObject({ unstorable_value: 5, oversized_record: 1, invalid_output: 4 });
     const reasons = (await issues(done.id)).map((i) => i.reason);

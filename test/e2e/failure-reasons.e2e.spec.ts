@@ -13,10 +13,12 @@ describe('stored failure reasons and log tails', () => {
   afterAll(() => harness.stop());
 
   const run = async (conventionId: string) => harness.waitForRun(await harness.runIdOf(await harness.startIngest({ conventionId })));
-  const failedBatch = async (runId: string) => (await harness.ledger.batches.listForRun(harness.database.db, runId)).find((b) => b.state === 'failed')!;
-  const serviceInternals = (lines: readonly string[]) => lines.filter((line) => /^\s+at /m.test(line) || line.includes(REPO_ROOT) || line.includes('node_modules'));
+  const failedBatch = async (runId: string) =>
+    (await harness.ledger.batches.listForRun(harness.database.db, runId)).find((b) => b.state === 'failed')!;
+  const serviceInternals = (lines: readonly string[]) =>
+    lines.filter((line) => /^\s+at /m.test(line) || line.includes(REPO_ROOT) || line.includes('node_modules'));
 
-  it('keeps the container\'s own last log lines of a failed hook', async () => {
+  it("keeps the container's own last log lines of a failed hook", async () => {
     await harness.applyConvention(countingConvention('hook-lines', { total: 10, page_size: 10 }, [{ name: 'broken', config: { exit_code: 9 } }]));
     const done = await run('hook-lines');
     expect(done).toMatchObject({ status: 'completed', batchesFailed: 1, failureKind: ErrorKind.HookExit });
@@ -29,7 +31,9 @@ describe('stored failure reasons and log tails', () => {
     const exhaustion = harness.get('hooks', ExhaustionService);
     const spy = jest.spyOn(exhaustion, 'accountFinalFailure').mockRejectedValue(new Error('database went away'));
     try {
-      await harness.applyConvention(countingConvention('reconciled-lines', { total: 10, page_size: 10 }, [{ name: 'broken', config: { exit_code: 9 } }]));
+      await harness.applyConvention(
+        countingConvention('reconciled-lines', { total: 10, page_size: 10 }, [{ name: 'broken', config: { exit_code: 9 } }]),
+      );
       const done = await run('reconciled-lines');
       expect(spy).toHaveBeenCalled();
       expect(done).toMatchObject({ status: 'completed', batchesFailed: 1, failureKind: ErrorKind.HookExit });

@@ -101,7 +101,15 @@ describe('failure model (local runner)', () => {
     // good-1, good-2, ok-with-file, good-3 are valid; 6 lines are not. good-2 is both passed
     // and rejected (conflicting outcomes → errored, its second line unusable); good-3 gets none
     // (missing → errored).
-    expect(done).toMatchObject({ status: 'completed', recordsSourced: 4, invalidCount: 6, batchesCompleted: 1, publishedCount: 2, rejectedCount: 0, erroredCount: 2 });
+    expect(done).toMatchObject({
+      status: 'completed',
+      recordsSourced: 4,
+      invalidCount: 6,
+      batchesCompleted: 1,
+      publishedCount: 2,
+      rejectedCount: 0,
+      erroredCount: 2,
+    });
     const [batch] = await batches(done.id);
     expect(batch!.hookCounts.sloppy).toEqual({ passed: 2, rejected: 0, errored: 1, missing: 1, invalid: 3 });
     const kinds = await new RecordIssueRepository().countByKind(harness.database.db, done.id);
@@ -126,7 +134,9 @@ describe('failure model (local runner)', () => {
     const exhaustion = harness.get('hooks', ExhaustionService);
     const spy = jest.spyOn(exhaustion, 'accountFinalFailure').mockRejectedValue(new Error('database went away'));
     try {
-      await harness.applyConvention(countingConvention('lost-accounting', { total: 10, page_size: 10 }, [{ name: 'broken', config: { exit_code: 9 } }]));
+      await harness.applyConvention(
+        countingConvention('lost-accounting', { total: 10, page_size: 10 }, [{ name: 'broken', config: { exit_code: 9 } }]),
+      );
       const done = await run('lost-accounting');
       expect(spy).toHaveBeenCalled();
       expect(done).toMatchObject({ status: 'completed', batchesFailed: 1, failureKind: ErrorKind.HookExit });

@@ -17,7 +17,11 @@ describe('hook outcomes (local runner)', () => {
     harness.waitForRun(await harness.runIdOf(await harness.startIngest({ conventionId, batchSize })), timeoutMs);
   const convention = (id: string, total: number, config: Record<string, unknown>) => ({
     id,
-    ingester: { command: ['node', fixture('counting-ingester.mjs')], config: { total, page_size: total }, limits: { timeout_seconds: 300, memory: '2g' } },
+    ingester: {
+      command: ['node', fixture('counting-ingester.mjs')],
+      config: { total, page_size: total },
+      limits: { timeout_seconds: 300, memory: '2g' },
+    },
     hooks: [{ name: 'hostile', command: ['node', fixture('hostile-hook.mjs')], config, limits: { timeout_seconds: 300, memory: '2g' } }],
   });
   const hookIssues = async (runId: string) =>
@@ -31,7 +35,14 @@ describe('hook outcomes (local runner)', () => {
   it('counts a hook that rejects 200,000 records of one batch exactly, and stores a capped list with a summary line', async () => {
     await harness.applyConvention(convention('mass-reject', 200_000, { reject_all: true }));
     const done = await run('mass-reject', 200_000, 240_000);
-    expect(done).toMatchObject({ status: 'completed', batchesFailed: 0, recordsSourced: 200_000, rejectedCount: 200_000, publishedCount: 0, erroredCount: 0 });
+    expect(done).toMatchObject({
+      status: 'completed',
+      batchesFailed: 0,
+      recordsSourced: 200_000,
+      rejectedCount: 200_000,
+      publishedCount: 0,
+      erroredCount: 0,
+    });
     const [batch] = await harness.ledger.batches.listForRun(harness.database.db, done.id);
     expect(batch!.hookCounts.hostile).toEqual({ passed: 0, rejected: 200_000, errored: 0, missing: 0, invalid: 0 });
     expect(await hookIssues(done.id)).toEqual([
@@ -87,7 +98,8 @@ describe('hook outcomes (local runner)', () => {
       'rejections.jsonl line 1 is outcome line 2 for "rec-000001"; a record may have one, so it is errored as conflicting',
     );
     const reasons = Object.fromEntries(issues.filter((i) => i.kind !== 'duplicate_outcome').map((i) => [i.sourceId, `${i.kind}: ${i.reason}`]));
-    const conflict = (lines: string) => `conflicting_outcomes: conflicting outcomes: the hook wrote ${lines} for this record; it must write exactly one`;
+    const conflict = (lines: string) =>
+      `conflicting_outcomes: conflicting outcomes: the hook wrote ${lines} for this record; it must write exactly one`;
     expect(reasons).toEqual({
       'rec-000001': conflict('2 outcome lines (features.jsonl line 2, rejections.jsonl line 1)'),
       'rec-000002': conflict('2 outcome lines (rejections.jsonl line 2, errors.jsonl line 1)'),

@@ -38,7 +38,18 @@ describe('hooks (local runner)', () => {
     expect(batch!.hookCounts.hog).toEqual({ passed: 10, rejected: 0, errored: 0, missing: 0, invalid: 0 });
     // 128m: 0,1,2 then OOM on 3; 256m: the small ones, then 3, then OOM on 7; 512m: 7.
     const order = await processed(log);
-    expect(order).toEqual(['rec-000000', 'rec-000001', 'rec-000002', 'rec-000004', 'rec-000005', 'rec-000006', 'rec-000008', 'rec-000009', 'rec-000003', 'rec-000007']);
+    expect(order).toEqual([
+      'rec-000000',
+      'rec-000001',
+      'rec-000002',
+      'rec-000004',
+      'rec-000005',
+      'rec-000006',
+      'rec-000008',
+      'rec-000009',
+      'rec-000003',
+      'rec-000007',
+    ]);
     const record = await harness.ledger.db.execute<{ features: unknown }>(
       `SELECT f.features FROM records r JOIN record_features f ON f.record_id = r.id WHERE r.run_id = '${done.id}' AND r.source_id = 'rec-000007'` as never,
     );
@@ -65,7 +76,9 @@ describe('hooks (local runner)', () => {
     await harness.applyConvention({
       id: 'resume',
       ingester: { command: ['node', fixture('counting-ingester.mjs')], config: { total: 12, page_size: 12 } },
-      hooks: [{ name: 'slow', command: ['node', fixture('size-hog.mjs')], config: { log_file: log, per_record_ms: 250 }, limits: { timeout_seconds: 1 } }],
+      hooks: [
+        { name: 'slow', command: ['node', fixture('size-hog.mjs')], config: { log_file: log, per_record_ms: 250 }, limits: { timeout_seconds: 1 } },
+      ],
     });
     const done = await run('resume');
     expect(done).toMatchObject({ status: 'completed', publishedCount: 12, batchesFailed: 0 });
@@ -113,7 +126,10 @@ describe('hooks (local runner)', () => {
   });
 
   it('publishes every valid record of a convention with no hooks', async () => {
-    await harness.applyConvention({ id: 'no-hooks', ingester: { command: ['node', fixture('counting-ingester.mjs')], config: { total: 15, page_size: 10 } } });
+    await harness.applyConvention({
+      id: 'no-hooks',
+      ingester: { command: ['node', fixture('counting-ingester.mjs')], config: { total: 15, page_size: 10 } },
+    });
     const done = await run('no-hooks');
     expect(done).toMatchObject({ status: 'completed', publishedCount: 15, batchesCompleted: 2 });
   });

@@ -56,7 +56,12 @@ describe('the bundled example convention on the Kubernetes runner (API simulator
   beforeAll(async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'osa-k8s-geo-'));
     simulator = await K8sApiSimulator.start({ dataRoot: dataDir, cwd: REPO_ROOT, memorySampleIntervalMs: 20 });
-    harness = await PipelineHarness.start('k8s-geo', { RUNNER: 'kubernetes', DATA_DIR: dataDir, K8S_API_SERVER: simulator.url, K8S_POLL_INTERVAL_MS: '20' });
+    harness = await PipelineHarness.start('k8s-geo', {
+      RUNNER: 'kubernetes',
+      DATA_DIR: dataDir,
+      K8S_API_SERVER: simulator.url,
+      K8S_POLL_INTERVAL_MS: '20',
+    });
   });
   afterAll(async () => {
     await harness.stop();

@@ -231,7 +231,9 @@ describe('services under infrastructure faults', () => {
 
       await outage.down();
       await waitForReadiness(harness, ports, 503);
-      await waitFor('the services to log the lost connection', () => harness.serviceLogs().includes('postgres connection lost'), { timeoutMs: 30_000 });
+      await waitFor('the services to log the lost connection', () => harness.serviceLogs().includes('postgres connection lost'), {
+        timeoutMs: 30_000,
+      });
       expect(harness.unexpectedExits).toEqual([]);
 
       await outage.up();
@@ -247,7 +249,9 @@ describe('services under infrastructure faults', () => {
     let redis: ChildProcess | undefined;
 
     async function startRedis(): Promise<void> {
-      redis = spawn('redis-server', ['--port', String(OWN_REDIS_PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      redis = spawn('redis-server', ['--port', String(OWN_REDIS_PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+        stdio: 'ignore',
+      });
       const probe = new Queue('probe', { connection: { ...redisConnection(`redis://127.0.0.1:${OWN_REDIS_PORT}`), retryStrategy: () => 200 } });
       probe.on('error', () => undefined);
       try {
@@ -284,7 +288,9 @@ describe('services under infrastructure faults', () => {
       await killRedis();
       await waitForReadiness(harness, ports, 503);
       // Down long enough for every client to retry a few times.
-      await waitFor('the services to log the lost connection', () => /"msg":"(worker|queue) [a-z-]+: [^"]*ECONNREFUSED/.test(harness.serviceLogs()), { timeoutMs: 30_000 });
+      await waitFor('the services to log the lost connection', () => /"msg":"(worker|queue) [a-z-]+: [^"]*ECONNREFUSED/.test(harness.serviceLogs()), {
+        timeoutMs: 30_000,
+      });
       expect(harness.unexpectedExits).toEqual([]);
 
       await startRedis();
@@ -303,7 +309,10 @@ describe('services under infrastructure faults', () => {
       harness = await ProcessHarness.start('stray-jobs');
       const connection = redisConnection(harness.config.redisUrl);
       queues = Object.fromEntries(
-        [QueueName.NextBatch, QueueName.BatchReady, QueueName.HooksCompleted].map((name) => [name, new Queue(name, { connection, prefix: harness.config.queuePrefix })]),
+        [QueueName.NextBatch, QueueName.BatchReady, QueueName.HooksCompleted].map((name) => [
+          name,
+          new Queue(name, { connection, prefix: harness.config.queuePrefix }),
+        ]),
       );
     }, 60_000);
     afterAll(async () => {
@@ -336,7 +345,11 @@ describe('services under infrastructure faults', () => {
       const outcomes = [];
       for (const jobId of [`stray-${runId}-999`, `next-${runId}-999`, `double-${runId}-2`]) outcomes.push(await outcome(QueueName.NextBatch, jobId));
       // Failed alone: the run still ingests, nothing was accounted.
-      expect(await harness.ledger.runs.find(harness.database.db, runId)).toMatchObject({ status: 'running', ingestionFinished: false, batchesFailed: 0 });
+      expect(await harness.ledger.runs.find(harness.database.db, runId)).toMatchObject({
+        status: 'running',
+        ingestionFinished: false,
+        batchesFailed: 0,
+      });
       for (const seen of outcomes) expect(seen).toMatch(/^failed: \[stray_job\] stray job: /);
       // While batch 3's hook runs: its publish job, before the hooks are done, under the id the
       // hooks stage would add it with; and a hooks job for a batch that does not exist.

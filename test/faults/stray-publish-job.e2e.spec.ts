@@ -22,7 +22,11 @@ describe('a publish job added before its batch is hooked', () => {
     await waitFor('batch 0 to be sourced', async () => (await harness.ledger.batches.find(harness.database.db, runId, 0))?.state === 'sourced');
 
     const publish = harness.get('ingester', JobProducer).queues[QueueName.HooksCompleted];
-    const early = await publish.add('hooks-completed', { runId, batchIndex: 0 }, { jobId: `hooked-${runId}-0`, attempts: 3, removeOnFail: false, removeOnComplete: false });
+    const early = await publish.add(
+      'hooks-completed',
+      { runId, batchIndex: 0 },
+      { jobId: `hooked-${runId}-0`, attempts: 3, removeOnFail: false, removeOnComplete: false },
+    );
     await harness.startStage('publisher');
     const settled = await waitFor('the early publish job to finish', async () => {
       const state = await publish.getJobState(early.id!);

@@ -36,7 +36,9 @@ describe('a step longer than the lock', () => {
   });
 
   it('runs exactly once with two workers on the queue', async () => {
-    await harness.applyConvention(countingConvention('long-hook', { total: 10, page_size: 10 }, [{ name: 'flag', config: { sleep_ms: HOOK_MS, marker_dir: markerDir } }]));
+    await harness.applyConvention(
+      countingConvention('long-hook', { total: 10, page_size: 10 }, [{ name: 'flag', config: { sleep_ms: HOOK_MS, marker_dir: markerDir } }]),
+    );
     const runId = await harness.runIdOf(await harness.startIngest({ conventionId: 'long-hook' }));
     // The lock the running step holds is the configured 2 s one, not BullMQ's 30 s default: a
     // worker that ignored the setting would also run the step once.

@@ -13,7 +13,14 @@ import { applyFsOps } from './fixtures/apply-fs-ops.mjs';
 import { fuzzIt } from './support/awaiting-fix.js';
 import { boundedTime, fuzzParameters, fuzzTimeoutMs } from './support/fuzz-parameters.js';
 import { FuzzSandbox, settle } from './support/fuzz-sandbox.js';
-import { hookCase, type HookCase, type HookOutputForm, OUTCOME_FILES, renderHookCase, type RenderedHookOutput } from './support/hook-output.arbitraries.js';
+import {
+  hookCase,
+  type HookCase,
+  type HookOutputForm,
+  OUTCOME_FILES,
+  renderHookCase,
+  type RenderedHookOutput,
+} from './support/hook-output.arbitraries.js';
 import { fileLines } from './support/jsonl-lines.js';
 import { PostgresStorable, preview } from './support/postgres-storable.js';
 
@@ -63,14 +70,36 @@ describe('the hook stage under hostile hook output (fuzz)', () => {
     const runId = randomUUID();
     const convention = validateConvention({ id: `fuzz-${runId.slice(0, 8)}`, hooks: [{ name: HOOK, command: ['replayed-in-process'] }] });
     await new ConventionRepository().upsert(database.db, convention);
-    await ledger.runs.create(database.db, { id: runId, conventionId: convention.id, startJobId: runId, convention, batchSize: Math.max(1, ids.length), recordLimit: null });
+    await ledger.runs.create(database.db, {
+      id: runId,
+      conventionId: convention.id,
+      startJobId: runId,
+      convention,
+      batchSize: Math.max(1, ids.length),
+      recordLimit: null,
+    });
     const write = async (file: string, lines: string[]) => {
       await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, lines.map((l) => `${l}\n`).join(''));
     };
-    await write(path.join(dataDir, BatchLayout.batchFile(runId, 0, 1)), ids.map((id, n) => JSON.stringify({ id, metadata: { n }, files: [] })));
-    await write(path.join(dataDir, BatchLayout.hookInputFile(runId, 0, 1)), ids.map((id, n) => JSON.stringify({ id, metadata: { n }, size_hint_mb: 0 })));
-    await ledger.recordSourced({ runId, batchIndex: 0, ingesterAttempt: 1, recordCount: ids.length, invalidCount: 0, hasMore: false, nextSession: null, finishIngestion: true });
+    await write(
+      path.join(dataDir, BatchLayout.batchFile(runId, 0, 1)),
+      ids.map((id, n) => JSON.stringify({ id, metadata: { n }, files: [] })),
+    );
+    await write(
+      path.join(dataDir, BatchLayout.hookInputFile(runId, 0, 1)),
+      ids.map((id, n) => JSON.stringify({ id, metadata: { n }, size_hint_mb: 0 })),
+    );
+    await ledger.recordSourced({
+      runId,
+      batchIndex: 0,
+      ingesterAttempt: 1,
+      recordCount: ids.length,
+      invalidCount: 0,
+      hasMore: false,
+      nextSession: null,
+      finishIngestion: true,
+    });
     return runId;
   }
 
@@ -84,7 +113,12 @@ describe('the hook stage under hostile hook output (fuzz)', () => {
     return {
       capacity: async () => ({ available: true }),
       async run(request: ContainerRunRequest) {
-        const roots = { in: path.join(dataDir, request.dirs.in), out: path.join(dataDir, request.dirs.out), files: path.join(dataDir, request.dirs.files), host: hostDir };
+        const roots = {
+          in: path.join(dataDir, request.dirs.in),
+          out: path.join(dataDir, request.dirs.out),
+          files: path.join(dataDir, request.dirs.files),
+          host: hostDir,
+        };
         await mkdir(roots.out, { recursive: true });
         await applyFsOps(roots, rendered.ops);
         if (killAt !== undefined && runs++ === 0) {
@@ -106,12 +140,20 @@ describe('the hook stage under hostile hook output (fuzz)', () => {
       const rendered = renderHookCase(spec, { token, hostDir: c.roots.host });
       const runId = await sourcedBatch(c.dataDir, rendered.ids);
       const producer = { hooksCompleted: async () => undefined } as unknown as JobProducer;
-      const service = new RunHooksService(database.db, ledger, replayingRunner(c.dataDir, c.roots.host, rendered, killAt), producer, c.dataDir, OOM_POLICY);
+      const service = new RunHooksService(
+        database.db,
+        ledger,
+        replayingRunner(c.dataDir, c.roots.host, rendered, killAt),
+        producer,
+        c.dataDir,
+        OOM_POLICY,
+      );
       const out = path.join(c.dataDir, BatchLayout.hooksAttempt(runId, 0, 1), HOOK, 's0', 'out');
       const fifos = OUTCOME_FILES.filter((f) => spec.forms[f] === 'fifo').map((f) => path.join(out, `${f}.jsonl`));
       const outcome = await settle(service.runHooks({ data: { runId, batchIndex: 0 }, attempt: 1 }), { blocking: fifos, endless: [] }, deadlineMs);
       if (outcome.ok === 'hung') throw new Error(`the hook stage did not settle within ${deadlineMs} ms (${JSON.stringify(spec.forms)})`);
-      if (!outcome.ok) throw new Error(`the hook stage threw instead of accounting the bad output: ${String((outcome.error as Error)?.stack ?? outcome.error)}`);
+      if (!outcome.ok)
+        throw new Error(`the hook stage threw instead of accounting the bad output: ${String((outcome.error as Error)?.stack ?? outcome.error)}`);
 
       const batch = (await ledger.batches.find(database.db, runId, 0))!;
       expect(batch.state).toBe('hooked');
@@ -121,17 +163,24 @@ describe('the hook stage under hostile hook output (fuzz)', () => {
       const accounted = counts.passed + counts.rejected + counts.errored + counts.invalid;
       // Every line once; a refused output file (a link, a FIFO, …) may add one issue of its own.
       // A killed hook's lines are read once per run, so only whole runs are counted by line.
-      if (killAt === undefined) expect({ counts, linesWritten: rendered.lines, withinAccounting: accounted >= rendered.lines && accounted <= rendered.lines + rendered.refusedFiles }).toEqual({
-        counts,
-        linesWritten: rendered.lines,
-        withinAccounting: true,
-      });
+      if (killAt === undefined)
+        expect({
+          counts,
+          linesWritten: rendered.lines,
+          withinAccounting: accounted >= rendered.lines && accounted <= rendered.lines + rendered.refusedFiles,
+        }).toEqual({
+          counts,
+          linesWritten: rendered.lines,
+          withinAccounting: true,
+        });
 
       const passedLines = await fileLines(path.join(c.dataDir, BatchLayout.passedFile(runId, 0, 1)));
-      const passed = new Map(passedLines.map((l) => {
-        const r = JSON.parse(l) as { source_id: string; features: Record<string, unknown> };
-        return [r.source_id, r.features[HOOK]] as const;
-      }));
+      const passed = new Map(
+        passedLines.map((l) => {
+          const r = JSON.parse(l) as { source_id: string; features: Record<string, unknown> };
+          return [r.source_id, r.features[HOOK]] as const;
+        }),
+      );
       expect({ passed: passed.size, ledger: counts.passed }).toEqual({ passed: counts.passed, ledger: counts.passed });
       expect(batch.recordCount).toBe(passed.size + batch.rejectedCount + batch.erroredCount);
       // Collected first: one expect per record would dominate a 160,000-record case.
@@ -166,7 +215,9 @@ describe('the hook stage under hostile hook output (fuzz)', () => {
     'keeps what a hook killed for memory finished and gives every record one outcome after the re-run',
     () =>
       fc.assert(
-        fc.asyncProperty(hookCase(['malformed', 'duplicates', 'unstorable']), fc.double({ min: 0, max: 1, noNaN: true }), (spec, killAt) => check(spec, { killAt })),
+        fc.asyncProperty(hookCase(['malformed', 'duplicates', 'unstorable']), fc.double({ min: 0, max: 1, noNaN: true }), (spec, killAt) =>
+          check(spec, { killAt }),
+        ),
         fuzzParameters(2108, 25),
       ),
     fuzzTimeoutMs(60_000),
@@ -194,7 +245,11 @@ describe('the hook stage under hostile hook output (fuzz)', () => {
     'reads outcome files only as regular files of the hook (links to the host, FIFOs, directories, its input hard-linked)',
     () =>
       fc.assert(
-        property(hookCase(['malformed'], { form: fc.constantFrom<HookOutputForm>('regular', 'absent', 'symlink-host', 'directory', 'fifo', 'hardlink-input') })),
+        property(
+          hookCase(['malformed'], {
+            form: fc.constantFrom<HookOutputForm>('regular', 'absent', 'symlink-host', 'directory', 'fifo', 'hardlink-input'),
+          }),
+        ),
         fuzzParameters(2105, 20, boundedTime(60_000)),
       ),
     fuzzTimeoutMs(120_000),

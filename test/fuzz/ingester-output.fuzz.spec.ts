@@ -8,7 +8,14 @@ import { applyFsOps } from './fixtures/apply-fs-ops.mjs';
 import { fuzzIt } from './support/awaiting-fix.js';
 import { boundedTime, fuzzParameters, fuzzTimeoutMs } from './support/fuzz-parameters.js';
 import { FuzzSandbox, settle } from './support/fuzz-sandbox.js';
-import { type FilesRoot, ingesterCase, type IngesterCase, type RecordsForm, renderIngesterCase, type SessionForm } from './support/ingester-output.arbitraries.js';
+import {
+  type FilesRoot,
+  ingesterCase,
+  type IngesterCase,
+  type RecordsForm,
+  renderIngesterCase,
+  type SessionForm,
+} from './support/ingester-output.arbitraries.js';
 import { countLines, fileLines } from './support/jsonl-lines.js';
 import { PostgresStorable, preview } from './support/postgres-storable.js';
 
@@ -71,12 +78,17 @@ describe('normalizeIngesterOutput under hostile container output (fuzz)', () => 
         fifos,
         DEADLINE_MS,
       );
-      if (outcome.ok === 'hung') throw new Error(`normalizeIngesterOutput did not settle within ${DEADLINE_MS} ms (records.jsonl: ${spec.records}, session.json: ${spec.session})`);
+      if (outcome.ok === 'hung')
+        throw new Error(
+          `normalizeIngesterOutput did not settle within ${DEADLINE_MS} ms (records.jsonl: ${spec.records}, session.json: ${spec.session})`,
+        );
       const regular = spec.records === 'regular' || spec.records === 'hardlink';
       if (!outcome.ok) {
         // Refusing a whole output file that is not a regular file is a decision; any other throw is a crash.
         if (!regular && outcome.error instanceof PermanentError) return;
-        throw new Error(`normalizeIngesterOutput threw instead of counting the bad output: ${String((outcome.error as Error)?.stack ?? outcome.error)}`);
+        throw new Error(
+          `normalizeIngesterOutput threw instead of counting the bad output: ${String((outcome.error as Error)?.stack ?? outcome.error)}`,
+        );
       }
       const result = outcome.value;
       const batchLines = await fileLines(batchFile);
@@ -112,7 +124,9 @@ describe('normalizeIngesterOutput under hostile container output (fuzz)', () => 
           return record !== undefined && !Object.prototype.hasOwnProperty.call(record.metadata, l.keepsKey!);
         });
         expect(changed.map((l) => `${l.sourceId} lost its "${l.keepsKey}" key`)).toEqual([]);
-        const unexpected = kept.filter((r) => !allowed.has(r.id) && !rendered.lines.some((l) => l.expect === 'any' && l.idPrefix && r.id.startsWith(l.idPrefix)));
+        const unexpected = kept.filter(
+          (r) => !allowed.has(r.id) && !rendered.lines.some((l) => l.expect === 'any' && l.idPrefix && r.id.startsWith(l.idPrefix)),
+        );
         expect(unexpected.map((r) => r.id)).toEqual([]);
       } else {
         // The container wrote no lines of its own here: whatever a link or pipe leads to is not output.
@@ -182,15 +196,15 @@ describe('normalizeIngesterOutput under hostile container output (fuzz)', () => 
     fuzzTimeoutMs(60_000),
   );
 
-  fuzz(
-    'counts huge and tiny lines',
-    () => fc.assert(property(ingesterCase(['size', 'malformed'])), fuzzParameters(1105, 10)),
-    fuzzTimeoutMs(90_000),
-  );
+  fuzz('counts huge and tiny lines', () => fc.assert(property(ingesterCase(['size', 'malformed'])), fuzzParameters(1105, 10)), fuzzTimeoutMs(90_000));
 
   fuzz(
     'never publishes a file from outside the run: symlinks at every path component, FIFOs, devices, hard links, missing files',
-    () => fc.assert(property(ingesterCase(['file-refs'], { filesRoot: fc.constantFrom<FilesRoot>('own', 'host-link', 'dangling-link') })), fuzzParameters(1106, 40)),
+    () =>
+      fc.assert(
+        property(ingesterCase(['file-refs'], { filesRoot: fc.constantFrom<FilesRoot>('own', 'host-link', 'dangling-link') })),
+        fuzzParameters(1106, 40),
+      ),
     fuzzTimeoutMs(60_000),
   );
 

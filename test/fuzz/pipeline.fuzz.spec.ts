@@ -9,7 +9,14 @@ import { PipelineHarness, REPO_ROOT } from '../support/pipeline-harness.js';
 import { fuzzIt } from './support/awaiting-fix.js';
 import { boundedTime, fuzzParameters, fuzzTimeoutMs } from './support/fuzz-parameters.js';
 import { hookCase, type HookCase, renderHookCase } from './support/hook-output.arbitraries.js';
-import { type FilesRoot, ingesterCase, type IngesterCase, renderIngesterCase, type RenderedLine, type SessionForm } from './support/ingester-output.arbitraries.js';
+import {
+  type FilesRoot,
+  ingesterCase,
+  type IngesterCase,
+  renderIngesterCase,
+  type RenderedLine,
+  type SessionForm,
+} from './support/ingester-output.arbitraries.js';
 import { countLines } from './support/jsonl-lines.js';
 import { preview } from './support/postgres-storable.js';
 
@@ -68,8 +75,16 @@ describe('whole runs on hostile container output (fuzz, local runner)', () => {
     const id = `fuzz-${conventions++}`;
     const file = path.join(scratch, `${id}.json`);
     await writeFile(file, JSON.stringify(scenario));
-    const container = (role: string, timeout: number) => ({ command: ['node', REPLAY, role], config: { scenario: file }, limits: { timeout_seconds: timeout, memory: '1g' } });
-    await harness.applyConvention({ id, ingester: container('ingester', limits.ingester ?? 60), hooks: [{ name: 'fuzz', ...container('hook', limits.hook ?? 60) }] });
+    const container = (role: string, timeout: number) => ({
+      command: ['node', REPLAY, role],
+      config: { scenario: file },
+      limits: { timeout_seconds: timeout, memory: '1g' },
+    });
+    await harness.applyConvention({
+      id,
+      ingester: container('ingester', limits.ingester ?? 60),
+      hooks: [{ name: 'fuzz', ...container('hook', limits.hook ?? 60) }],
+    });
     const runId = await harness.runIdOf(await harness.startIngest({ conventionId: id }));
     return harness.waitForRun(runId, waitMs);
   }
@@ -86,7 +101,11 @@ describe('whole runs on hostile container output (fuzz, local runner)', () => {
     const good = (i: number) => (l: RenderedLine) => l.expect === 'good' && !(spec.batches[i]!.filesRoot !== 'own' && l.hasFiles);
     const goodIds = batches.flatMap((b, i) => b.lines.filter(good(i)).map((l) => l.sourceId!));
     const otherIds = batches.flatMap((b, i) => b.lines.filter((l) => !good(i)(l) && l.sourceId !== undefined).map((l) => l.sourceId!));
-    const hook = renderHookCase(spec.hook, { token, hostDir: host }, { planned: goodIds, passed: [...new Set(otherIds)].filter((id) => !goodIds.includes(id)) });
+    const hook = renderHookCase(
+      spec.hook,
+      { token, hostDir: host },
+      { planned: goodIds, passed: [...new Set(otherIds)].filter((id) => !goodIds.includes(id)) },
+    );
     const done = await run({ roots: { host }, ingester: batches.map((b) => b.ops), hook: hook.ops });
     const db = harness.database.db;
 
@@ -105,9 +124,17 @@ describe('whole runs on hostile container output (fuzz, local runner)', () => {
     for (const batch of ledger) {
       const c = batch.hookCounts.fuzz;
       if (!c) continue;
-      expect({ batch: batch.batchIndex, records: c.passed + c.rejected + c.errored + c.missing }).toEqual({ batch: batch.batchIndex, records: batch.recordCount });
+      expect({ batch: batch.batchIndex, records: c.passed + c.rejected + c.errored + c.missing }).toEqual({
+        batch: batch.batchIndex,
+        records: batch.recordCount,
+      });
       const accounted = c.passed + c.rejected + c.errored + c.invalid;
-      expect({ batch: batch.batchIndex, counts: c, lines: hook.lines, withinAccounting: accounted >= hook.lines && accounted <= hook.lines + hook.refusedFiles }).toEqual({
+      expect({
+        batch: batch.batchIndex,
+        counts: c,
+        lines: hook.lines,
+        withinAccounting: accounted >= hook.lines && accounted <= hook.lines + hook.refusedFiles,
+      }).toEqual({
         batch: batch.batchIndex,
         counts: c,
         lines: hook.lines,
@@ -127,7 +154,11 @@ describe('whole runs on hostile container output (fuzz, local runner)', () => {
         const expectation = hook.expectations.get(line.sourceId!);
         if (expectation?.must !== 'passed') continue;
         const record = byId.get(line.sourceId!);
-        expect({ id: line.sourceId, metadata: record?.metadata, features: record?.features }).toEqual({ id: line.sourceId, metadata: line.metadata, features: expectation.features });
+        expect({ id: line.sourceId, metadata: record?.metadata, features: record?.features }).toEqual({
+          id: line.sourceId,
+          metadata: line.metadata,
+          features: expectation.features,
+        });
       }
     }
 
@@ -162,7 +193,10 @@ describe('whole runs on hostile container output (fuzz, local runner)', () => {
       fc.assert(
         fc.asyncProperty(
           fc.record({
-            batches: fc.array(ingesterCase(['malformed', 'duplicates', 'encoding', 'file-refs', 'unstorable'], { session: sessions }), { minLength: 1, maxLength: 2 }),
+            batches: fc.array(ingesterCase(['malformed', 'duplicates', 'encoding', 'file-refs', 'unstorable'], { session: sessions }), {
+              minLength: 1,
+              maxLength: 2,
+            }),
             hook: hookCase(['malformed', 'unstorable']),
           }),
           check,
@@ -212,7 +246,11 @@ describe('whole runs on hostile container output (fuzz, local runner)', () => {
     pidDirs.push(pidDir);
     const line = (n: number) => JSON.stringify({ source_id: `rec-${n}`, metadata: { n } });
     const records = { op: 'write', path: 'out/records.jsonl', base64: Buffer.from(`${[0, 1, 2].map(line).join('\n')}\n`).toString('base64') };
-    const features = { op: 'write', path: 'out/features.jsonl', base64: Buffer.from([0, 1, 2].map((n) => `${JSON.stringify({ id: `rec-${n}`, features: [n] })}\n`).join('')).toString('base64') };
+    const features = {
+      op: 'write',
+      path: 'out/features.jsonl',
+      base64: Buffer.from([0, 1, 2].map((n) => `${JSON.stringify({ id: `rec-${n}`, features: [n] })}\n`).join('')).toString('base64'),
+    };
     // A run held by a container that never ends fails here, well inside the test's own timeout.
     const done = await run({ roots: { host }, ingester: [[records]], hook: [features], behaviour, pidDir }, limits, 30_000);
     return { done, pids: await pidsIn(pidDir) };

@@ -30,7 +30,11 @@ const FROZEN = new Set(['migrations/0001_init.sql', 'migrations/0002_backpressur
 
 /** Tracked files and new files not ignored: what a clone (or the next commit) holds. */
 function repositoryFiles(): string[] {
-  const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   return [...new Set(out.split('\0').filter(Boolean))].filter((f) => f !== SELF && !FROZEN.has(f) && !f.endsWith('package-lock.json'));
 }
 
@@ -70,13 +74,24 @@ describe('the repository is self-contained', () => {
 
   it('every docs/*.md a file points to exists', () => {
     const missing = files.flatMap(({ file, text }) =>
-      [...text.matchAll(/\bdocs\/[\w.-]+\.md\b/g)].map((m) => m[0]).filter((doc) => !existsSync(path.join(ROOT, doc))).map((doc) => `${file}: ${doc}`),
+      [...text.matchAll(/\bdocs\/[\w.-]+\.md\b/g)]
+        .map((m) => m[0])
+        .filter((doc) => !existsSync(path.join(ROOT, doc)))
+        .map((doc) => `${file}: ${doc}`),
     );
     expect(missing).toEqual([]);
   });
 
   it('names the file, line and reason of a foreign reference', () => {
-    const text = ['ok', '// see DESIGN.md §3.2', 'per the seed review', 'from issue 6', 'the P1s', "import '../../shared/x'", 'issues 195000 counted but not listed'].join('\n');
+    const text = [
+      'ok',
+      '// see DESIGN.md §3.2',
+      'per the seed review',
+      'from issue 6',
+      'the P1s',
+      "import '../../shared/x'",
+      'issues 195000 counted but not listed',
+    ].join('\n');
     expect(foreignReferences('a.ts', text)).toEqual([
       'a.ts:2: cites a design note that is not in the repository: // see DESIGN.md §3.2',
       'a.ts:2: cites a numbered section of a document that is not in the repository: // see DESIGN.md §3.2',

@@ -130,10 +130,19 @@ export class PipelineHarness {
   }
 }
 
-export function countingConvention(id: string, ingesterConfig: Record<string, unknown>, hooks: Array<{ name: string; config?: Record<string, unknown> }> = [{ name: 'flag' }]) {
+export function countingConvention(
+  id: string,
+  ingesterConfig: Record<string, unknown>,
+  hooks: Array<{ name: string; config?: Record<string, unknown> }> = [{ name: 'flag' }],
+) {
   return {
     id,
     ingester: { command: ['node', fixture('counting-ingester.mjs')], config: ingesterConfig, limits: { timeout_seconds: 60, memory: '512m' } },
-    hooks: hooks.map((h) => ({ name: h.name, command: ['node', fixture('flag-hook.mjs')], config: h.config, limits: { timeout_seconds: 60, memory: '512m' } })),
+    hooks: hooks.map((h) => ({
+      name: h.name,
+      command: ['node', fixture('flag-hook.mjs')],
+      config: h.config,
+      limits: { timeout_seconds: 60, memory: '512m' },
+    })),
   };
 }

@@ -119,12 +119,20 @@ export class InProcessStages {
     this.startQueue = new Queue(QueueName.StartIngest, { connection: redisConnection(env.config.redisUrl), prefix: env.config.queuePrefix });
   }
 
-  static async start(env: BenchEnvironment, runner?: ContainerRunner, stages: StageName[] = ['ingester', 'hooks', 'publisher']): Promise<InProcessStages> {
+  static async start(
+    env: BenchEnvironment,
+    runner?: ContainerRunner,
+    stages: StageName[] = ['ingester', 'hooks', 'publisher'],
+  ): Promise<InProcessStages> {
     Logger.overrideLogger(false);
     const self = new InProcessStages(env);
     for (const stage of stages) {
       const module =
-        stage === 'ingester' ? IngesterRunnerModule.forRoot(env.config) : stage === 'hooks' ? HookRunnerModule.forRoot(env.config) : PublisherModule.forRoot(env.config);
+        stage === 'ingester'
+          ? IngesterRunnerModule.forRoot(env.config)
+          : stage === 'hooks'
+            ? HookRunnerModule.forRoot(env.config)
+            : PublisherModule.forRoot(env.config);
       const builder = Test.createTestingModule({ imports: [module] });
       if (runner) builder.overrideProvider(CONTAINER_RUNNER).useValue(runner);
       const app = await builder.compile();
@@ -173,7 +181,9 @@ export async function waitForRun(env: BenchEnvironment, runId: string, timeoutMs
     const run = await env.ledger.runs.find(env.database.db, runId);
     const { rows } = await env.database.pool.query('SELECT state, count(*) FROM ingest_batches WHERE run_id = $1 GROUP BY state', [runId]);
     const { rows: issues } = await env.database.pool.query('SELECT stage, kind, reason FROM record_issues WHERE run_id = $1 LIMIT 3', [runId]);
-    throw new Error(`${err.message}; run ${JSON.stringify({ status: run?.status, ingested: run?.batchesIngested, completed: run?.batchesCompleted, failed: run?.batchesFailed, reason: run?.failureReason, deferrals: run?.deferrals, waiting: run?.waitingReason })}, batches ${JSON.stringify(rows)}, issues ${JSON.stringify(issues)}`);
+    throw new Error(
+      `${err.message}; run ${JSON.stringify({ status: run?.status, ingested: run?.batchesIngested, completed: run?.batchesCompleted, failed: run?.batchesFailed, reason: run?.failureReason, deferrals: run?.deferrals, waiting: run?.waitingReason })}, batches ${JSON.stringify(rows)}, issues ${JSON.stringify(issues)}`,
+    );
   });
 }
 
@@ -216,7 +226,8 @@ export class InProcessRunner implements ContainerRunner {
       const offset = existsSync(sessionFile) ? (JSON.parse(await readFile(sessionFile, 'utf8')) as { offset: number }).offset : 0;
       const end = Math.min(this.options.totalRecords, offset + Math.min(this.options.recordsPerBatch, Number(request.env.OSA_LIMIT)));
       let text = '';
-      for (let i = offset; i < end; i++) text += `${JSON.stringify({ source_id: `rec-${i}`, metadata: { n: i, title: `record ${i}` }, files: [] })}\n`;
+      for (let i = offset; i < end; i++)
+        text += `${JSON.stringify({ source_id: `rec-${i}`, metadata: { n: i, title: `record ${i}` }, files: [] })}\n`;
       await writeFile(path.join(outDir, 'records.jsonl'), text);
       if (end < this.options.totalRecords) await writeFile(path.join(outDir, 'session.json'), JSON.stringify({ offset: end }));
     } else {
@@ -242,7 +253,9 @@ export function inProcessConvention(id: string, hooks: number): Record<string, u
 }
 
 /** Redis INFO memory used_memory (the whole server) and the bytes held by keys under `prefix`. */
-export async function redisMemory(prefix: string): Promise<{ usedMemory: number; prefixBytes: number; prefixKeys: number; byQueue: Record<string, number> }> {
+export async function redisMemory(
+  prefix: string,
+): Promise<{ usedMemory: number; prefixBytes: number; prefixKeys: number; byQueue: Record<string, number> }> {
   const redis = new Redis(SCRATCH_REDIS_URL, { maxRetriesPerRequest: 3 });
   try {
     const info = await redis.info('memory');
@@ -302,7 +315,12 @@ export class BatchTimer {
   readonly finished = new Map<number, number>();
   private readonly events: QueueEvents[] = [];
 
-  static async open(connection: { redisUrl: string; prefix: string }, first: string, last: string, batchOf: (jobId: string) => number | undefined): Promise<BatchTimer> {
+  static async open(
+    connection: { redisUrl: string; prefix: string },
+    first: string,
+    last: string,
+    batchOf: (jobId: string) => number | undefined,
+  ): Promise<BatchTimer> {
     const timer = new BatchTimer();
     const open = (name: string) => new QueueEvents(name, { connection: redisConnection(connection.redisUrl), prefix: connection.prefix });
     const a = open(first);

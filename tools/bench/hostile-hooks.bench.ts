@@ -46,24 +46,49 @@ async function measure(name: string, records: number, config: Record<string, unk
       env.database.db,
       validateConvention({
         id: 'bench-hostile',
-        ingester: { command: ['node', path.join(REPO_ROOT, 'test/fixtures/counting-ingester.mjs')], config: { total: records, page_size: records }, limits: { timeout_seconds: 600, memory: '2g' } },
-        hooks: [{ name: 'hostile', command: ['node', path.join(REPO_ROOT, 'test/fixtures/hostile-hook.mjs')], config, limits: { timeout_seconds: 600, memory: '2g' } }],
+        ingester: {
+          command: ['node', path.join(REPO_ROOT, 'test/fixtures/counting-ingester.mjs')],
+          config: { total: records, page_size: records },
+          limits: { timeout_seconds: 600, memory: '2g' },
+        },
+        hooks: [
+          {
+            name: 'hostile',
+            command: ['node', path.join(REPO_ROOT, 'test/fixtures/hostile-hook.mjs')],
+            config,
+            limits: { timeout_seconds: 600, memory: '2g' },
+          },
+        ],
       }),
     );
     // One attempt: a step that fails is reported, not retried for the length of the bench.
     await startStageServices(env, services, { root: servicesRoot, env: { HOOK_ATTEMPTS: '1', LOCK_DURATION_MS: '600000' } });
     const started = now();
     await start.add('start-ingest', { conventionId: 'bench-hostile', batchSize: records }, { attempts: 1 });
-    const runId = await until('the run to be created', async () => (await env.database.pool.query<{ id: string }>('SELECT id FROM ingest_runs')).rows[0]?.id, 30_000);
+    const runId = await until(
+      'the run to be created',
+      async () => (await env.database.pool.query<{ id: string }>('SELECT id FROM ingest_runs')).rows[0]?.id,
+      30_000,
+    );
     const hookRunner = services[1]!;
     // The hook-runner may die of memory: its peak is read while it lives.
     let hookRunnerPeak = 0;
     const sampler = setInterval(() => {
-      void processMemory(hookRunner.child.pid!).then((m) => m.VmHWM).then((v) => (hookRunnerPeak = Math.max(hookRunnerPeak, v)), () => undefined);
+      void processMemory(hookRunner.child.pid!)
+        .then((m) => m.VmHWM)
+        .then(
+          (v) => (hookRunnerPeak = Math.max(hookRunnerPeak, v)),
+          () => undefined,
+        );
     }, 200);
     const done = await Promise.race([waitForRun(env, runId, 900_000, 500), hookRunner.exited.then((code) => ({ exited: code }))]);
     clearInterval(sampler);
-    hookRunnerPeak = Math.max(hookRunnerPeak, await processMemory(hookRunner.child.pid!).then((m) => m.VmHWM).catch(() => 0));
+    hookRunnerPeak = Math.max(
+      hookRunnerPeak,
+      await processMemory(hookRunner.child.pid!)
+        .then((m) => m.VmHWM)
+        .catch(() => 0),
+    );
     const wallMs = Math.round(now() - started);
     const outcome =
       'exited' in done

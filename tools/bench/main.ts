@@ -28,7 +28,9 @@ async function child(name: string): Promise<void> {
 
 function runChild(name: string, timeoutMs: number): Promise<BenchResult> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', name], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', name], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     proc.stdout.on('data', (d: Buffer) => {
       out += d.toString();
@@ -67,14 +69,18 @@ async function main(): Promise<void> {
     try {
       const result = await runChild(name, bench.timeoutMs);
       results.push(result);
-      console.log(`${result.pass ? 'PASS' : 'MISS'}  ${name.padEnd(11)} ratio ${String(result.ratio).padEnd(6)} (target ${result.target})  ${result.summary}  [${Math.round((Date.now() - t) / 1000)} s]`);
+      console.log(
+        `${result.pass ? 'PASS' : 'MISS'}  ${name.padEnd(11)} ratio ${String(result.ratio).padEnd(6)} (target ${result.target})  ${result.summary}  [${Math.round((Date.now() - t) / 1000)} s]`,
+      );
       for (const [key, value] of Object.entries(result.details)) console.log(`        ${key}: ${JSON.stringify(value)}`);
     } catch (err) {
       failed++;
       console.log(`FAIL  ${name.padEnd(11)} ${(err as Error).message}`);
     }
   }
-  console.log(`\n${results.filter((r) => r.pass).length} met, ${results.filter((r) => !r.pass).length} missed, ${failed} failed to run — ${Math.round((Date.now() - started) / 1000)} s`);
+  console.log(
+    `\n${results.filter((r) => r.pass).length} met, ${results.filter((r) => !r.pass).length} missed, ${failed} failed to run — ${Math.round((Date.now() - started) / 1000)} s`,
+  );
   if (jsonFile) await writeFile(jsonFile, JSON.stringify({ date: new Date().toISOString(), machine: info, results }, null, 2));
   if (failed) process.exitCode = 1;
 }

@@ -31,7 +31,9 @@ export async function run(): Promise<BenchResult> {
     ratio: round(worstLargest / LIMIT_MB),
     target: `≤ ${LIMIT_MB} MB per stage (ratio to ${LIMIT_MB} MB ≤ 1), flat as the batch grows`,
     pass: worst <= LIMIT_MB,
-    summary: runs.map((r) => `${r.records} records (${r.jsonlMb} MB): ${STAGE_SERVICES.map((s) => `${s} ${r.peakRssMb[s]} MB`).join(', ')}`).join('; '),
+    summary: runs
+      .map((r) => `${r.records} records (${r.jsonlMb} MB): ${STAGE_SERVICES.map((s) => `${s} ${r.peakRssMb[s]} MB`).join(', ')}`)
+      .join('; '),
     details: { runs, growthMbFromSmallestToLargest: growth },
   };
 }
@@ -45,19 +47,32 @@ async function measure(records: number) {
       env.database.db,
       validateConvention({
         id: 'bench-memory',
-        ingester: { command: ['node', benchFixture('bulk-ingester.mjs')], config: { total: records }, limits: { timeout_seconds: 600, memory: '2g' } },
-        hooks: [{ name: 'flag', command: ['node', path.join(REPO_ROOT, 'test/fixtures/flag-hook.mjs')], limits: { timeout_seconds: 600, memory: '2g' } }],
+        ingester: {
+          command: ['node', benchFixture('bulk-ingester.mjs')],
+          config: { total: records },
+          limits: { timeout_seconds: 600, memory: '2g' },
+        },
+        hooks: [
+          { name: 'flag', command: ['node', path.join(REPO_ROOT, 'test/fixtures/flag-hook.mjs')], limits: { timeout_seconds: 600, memory: '2g' } },
+        ],
       }),
     );
     await startStageServices(env, services);
     const idle = Object.fromEntries(await Promise.all(services.map(async (s) => [s.name, mb((await processMemory(s.child.pid!)).VmRSS)])));
     const started = now();
     await start.add('start-ingest', { conventionId: 'bench-memory', batchSize: records }, { attempts: 1 });
-    const runId = await until('the run to be created', async () => (await env.database.pool.query<{ id: string }>('SELECT id FROM ingest_runs')).rows[0]?.id, 30_000);
+    const runId = await until(
+      'the run to be created',
+      async () => (await env.database.pool.query<{ id: string }>('SELECT id FROM ingest_runs')).rows[0]?.id,
+      30_000,
+    );
     const run = await waitForRun(env, runId, 150_000, 200);
     const wallMs = Math.round(now() - started);
-    if (run.status !== 'completed' || run.publishedCount !== records) throw new Error(`memory run ended ${run.status} with ${run.publishedCount}/${records} published: ${run.failureReason ?? ''}`);
-    const peakRssMb = Object.fromEntries(await Promise.all(services.map(async (s) => [s.name, mb((await processMemory(s.child.pid!)).VmHWM)]))) as Record<string, number>;
+    if (run.status !== 'completed' || run.publishedCount !== records)
+      throw new Error(`memory run ended ${run.status} with ${run.publishedCount}/${records} published: ${run.failureReason ?? ''}`);
+    const peakRssMb = Object.fromEntries(
+      await Promise.all(services.map(async (s) => [s.name, mb((await processMemory(s.child.pid!)).VmHWM)])),
+    ) as Record<string, number>;
     // Attempts are numbered per start by the database: the batch row says which one committed.
     const batch = await env.ledger.batches.find(env.database.db, runId, 0);
     const batchFile = path.join(env.dataDir, BatchLayout.batchFile(runId, 0, batch?.ingesterAttempt ?? 1));

@@ -1,6 +1,16 @@
 import { Queue, Worker } from 'bullmq';
 import { QueueName, RETENTION, redisConnection } from '#osa/queues';
-import { benchEnvironment, type BenchResult, BatchTimer, InProcessRunner, InProcessStages, inProcessConvention, round, until, waitForRun } from './common.js';
+import {
+  benchEnvironment,
+  type BenchResult,
+  BatchTimer,
+  InProcessRunner,
+  InProcessStages,
+  inProcessConvention,
+  round,
+  until,
+  waitForRun,
+} from './common.js';
 
 const BATCHES = Number(process.env.BENCH_OVERHEAD_BATCHES ?? 1000);
 /** Spawning a node process per batch costs ~50 ms; fewer batches keep the bench short. */
@@ -54,13 +64,20 @@ if (offset + 1 < cfg.total) fs.writeFileSync(path.join(e.OSA_OUT, 'session.json'
 
 async function pipeline(batches: number, runner: 'in-process' | 'process', hooks: number): Promise<Stats> {
   const env = await benchEnvironment(`overhead_${runner.replace('-', '_')}_${hooks}`);
-  const stages = await InProcessStages.start(env, runner === 'in-process' ? new InProcessRunner(env.dataDir, { recordsPerBatch: 1, totalRecords: batches }) : undefined);
+  const stages = await InProcessStages.start(
+    env,
+    runner === 'in-process' ? new InProcessRunner(env.dataDir, { recordsPerBatch: 1, totalRecords: batches }) : undefined,
+  );
   let timer: BatchTimer | undefined;
   try {
     const convention =
       runner === 'in-process'
         ? inProcessConvention('bench-overhead', hooks)
-        : { id: 'bench-overhead', ingester: { command: ['node', '-e', TINY_INGESTER], config: { total: batches }, limits: { timeout_seconds: 60, memory: '256m' } }, hooks: [] };
+        : {
+            id: 'bench-overhead',
+            ingester: { command: ['node', '-e', TINY_INGESTER], config: { total: batches }, limits: { timeout_seconds: 60, memory: '256m' } },
+            hooks: [],
+          };
     await stages.applyConvention(convention);
     // Job ids (JobId.nextBatch / hooksCompleted) end with the batch index; this bench's queues hold one run.
     timer = await BatchTimer.open({ redisUrl: env.config.redisUrl, prefix: env.prefix }, QueueName.NextBatch, QueueName.HooksCompleted, (jobId) => {
@@ -70,7 +87,9 @@ async function pipeline(batches: number, runner: 'in-process' | 'process', hooks
     const runId = await stages.startRun({ conventionId: 'bench-overhead', batchSize: 1 });
     const run = await waitForRun(env, runId, TIMEOUT_MS, 50);
     if (run.status !== 'completed' || run.batchesCompleted !== batches || run.publishedCount !== batches) {
-      throw new Error(`overhead run ended ${run.status} with ${run.batchesCompleted}/${batches} batches, ${run.publishedCount} published: ${run.failureReason ?? ''}`);
+      throw new Error(
+        `overhead run ended ${run.status} with ${run.batchesCompleted}/${batches} batches, ${run.publishedCount} published: ${run.failureReason ?? ''}`,
+      );
     }
     await until('the last completion event', async () => timer!.finished.size >= batches, 5000);
     return timer.stats(batches);
@@ -91,10 +110,16 @@ async function rawChain(batches: number): Promise<Stats> {
   const connection = redisConnection(env.config.redisUrl);
   const prefix = env.prefix;
   const pool = env.database.pool;
-  await pool.query('CREATE TABLE floor_batches (run_id uuid NOT NULL, batch_index int NOT NULL, state text NOT NULL, PRIMARY KEY (run_id, batch_index))');
+  await pool.query(
+    'CREATE TABLE floor_batches (run_id uuid NOT NULL, batch_index int NOT NULL, state text NOT NULL, PRIMARY KEY (run_id, batch_index))',
+  );
   const runId = '00000000-0000-4000-8000-000000000001';
   const names = { a: 'floor-a', b: 'floor-b', c: 'floor-c' };
-  const queues = { a: new Queue(names.a, { connection, prefix }), b: new Queue(names.b, { connection, prefix }), c: new Queue(names.c, { connection, prefix }) };
+  const queues = {
+    a: new Queue(names.a, { connection, prefix }),
+    b: new Queue(names.b, { connection, prefix }),
+    c: new Queue(names.c, { connection, prefix }),
+  };
   const opts = (id: string) => ({ jobId: id, attempts: 1, ...RETENTION });
   const concurrency = (stage: 'ingester' | 'hooks' | 'publisher') => env.config.stages[stage].concurrency;
   const workers = [
@@ -111,7 +136,10 @@ async function rawChain(batches: number): Promise<Stats> {
     new Worker(
       names.b,
       async (job) => {
-        await pool.query("UPDATE floor_batches SET state = 'hooked' WHERE run_id = $1 AND batch_index = $2 AND state = 'sourced'", [runId, job.data.n]);
+        await pool.query("UPDATE floor_batches SET state = 'hooked' WHERE run_id = $1 AND batch_index = $2 AND state = 'sourced'", [
+          runId,
+          job.data.n,
+        ]);
         await queues.c.add('c', { n: job.data.n }, opts(`c-${job.data.n}`));
       },
       { connection, prefix, concurrency: concurrency('hooks') },
@@ -119,7 +147,10 @@ async function rawChain(batches: number): Promise<Stats> {
     new Worker(
       names.c,
       async (job) => {
-        await pool.query("UPDATE floor_batches SET state = 'published' WHERE run_id = $1 AND batch_index = $2 AND state = 'hooked'", [runId, job.data.n]);
+        await pool.query("UPDATE floor_batches SET state = 'published' WHERE run_id = $1 AND batch_index = $2 AND state = 'hooked'", [
+          runId,
+          job.data.n,
+        ]);
       },
       { connection, prefix, concurrency: concurrency('publisher') },
     ),

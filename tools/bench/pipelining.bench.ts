@@ -40,7 +40,12 @@ async function measure(scenario: Scenario) {
   // instead of the production 60 s, so one hiccup does not dominate a 10 s measurement; the
   // number of deferrals is reported.
   const env = await benchEnvironment(`pipelining_${scenario.name.replace('-', '_')}`, { HOOK_CONCURRENCY: String(scenario.hookConcurrency) });
-  const runner = new InProcessRunner(env.dataDir, { recordsPerBatch: 10, totalRecords: BATCHES * 10, ingesterMs: scenario.ingesterMs, hookMs: scenario.hookMs });
+  const runner = new InProcessRunner(env.dataDir, {
+    recordsPerBatch: 10,
+    totalRecords: BATCHES * 10,
+    ingesterMs: scenario.ingesterMs,
+    hookMs: scenario.hookMs,
+  });
   const stages = await InProcessStages.start(env, runner);
   try {
     await stages.applyConvention(inProcessConvention('bench-pipelining', 1));
@@ -48,11 +53,20 @@ async function measure(scenario: Scenario) {
     const runId = await stages.startRun({ conventionId: 'bench-pipelining', batchSize: 10 });
     const run = await waitForRun(env, runId, Number(process.env.BENCH_PIPELINING_TIMEOUT_MS ?? 60_000), 5);
     const wallMs = Math.round(now() - started);
-    if (run.status !== 'completed' || run.batchesCompleted !== BATCHES) throw new Error(`pipelining run ended ${run.status} with ${run.batchesCompleted} batches`);
+    if (run.status !== 'completed' || run.batchesCompleted !== BATCHES)
+      throw new Error(`pipelining run ended ${run.status} with ${run.batchesCompleted} batches`);
     const ingesterTotal = BATCHES * scenario.ingesterMs;
     const hooksTotal = (BATCHES * scenario.hookMs) / scenario.hookConcurrency;
     const idealMs = Math.max(ingesterTotal, hooksTotal);
-    return { scenario: scenario.name, ...scenario, wallMs, idealMs, ratio: round(wallMs / idealMs), overheadPerBatchMs: round((wallMs - idealMs) / BATCHES, 1), deferrals: run.deferrals };
+    return {
+      scenario: scenario.name,
+      ...scenario,
+      wallMs,
+      idealMs,
+      ratio: round(wallMs / idealMs),
+      overheadPerBatchMs: round((wallMs - idealMs) / BATCHES, 1),
+      deferrals: run.deferrals,
+    };
   } finally {
     await stages.stop();
     await env.cleanup();

@@ -35,7 +35,10 @@ export async function run(): Promise<BenchResult> {
   const env = await benchEnvironment('publish');
   const events = new Queue(QueueName.Events, { connection: redisConnection(env.config.redisUrl), prefix: env.config.queuePrefix });
   const queues = Object.fromEntries(
-    ALL_QUEUES.map((name) => [name, name === QueueName.Events ? events : new Queue(name, { connection: redisConnection(env.config.redisUrl), prefix: env.config.queuePrefix })]),
+    ALL_QUEUES.map((name) => [
+      name,
+      name === QueueName.Events ? events : new Queue(name, { connection: redisConnection(env.config.redisUrl), prefix: env.config.queuePrefix }),
+    ]),
   ) as QueueSet;
   try {
     const source = path.join(env.dataDir, 'passed-source.jsonl');
@@ -76,8 +79,11 @@ export async function run(): Promise<BenchResult> {
       const outcome = await service.publish({ data: { runId, batchIndex: 0 }, attempt: 1 });
       publishMs.push(now() - t);
       if (outcome.outcome !== 'published' || outcome.published !== RECORDS) throw new Error(`publish returned ${JSON.stringify(outcome)}`);
-      const counts = await env.database.pool.query<{ r: string; f: string }>('SELECT (SELECT count(*) FROM records) AS r, (SELECT count(*) FROM record_features) AS f');
-      if (Number(counts.rows[0]!.r) !== RECORDS || Number(counts.rows[0]!.f) !== RECORDS * 2) throw new Error(`published ${JSON.stringify(counts.rows[0])}`);
+      const counts = await env.database.pool.query<{ r: string; f: string }>(
+        'SELECT (SELECT count(*) FROM records) AS r, (SELECT count(*) FROM record_features) AS f',
+      );
+      if (Number(counts.rows[0]!.r) !== RECORDS || Number(counts.rows[0]!.f) !== RECORDS * 2)
+        throw new Error(`published ${JSON.stringify(counts.rows[0])}`);
 
       if (rep === REPEATS - 1) {
         // ON CONFLICT: the same records published again by a second run of the convention publish nothing.
@@ -126,11 +132,27 @@ async function hookedRun(env: BenchEnvironment, conventionId: string, records: n
   const convention = validateConvention(inProcessConvention(conventionId, 2));
   await new ConventionRepository().upsert(env.database.db, convention);
   const db = env.database.db;
-  const created = await env.ledger.runs.create(db, { id: randomUUID(), conventionId, startJobId: randomUUID(), convention, batchSize: records, recordLimit: null });
+  const created = await env.ledger.runs.create(db, {
+    id: randomUUID(),
+    conventionId,
+    startJobId: randomUUID(),
+    convention,
+    batchSize: records,
+    recordLimit: null,
+  });
   if (created.outcome !== 'created') throw new Error(`run not created: ${created.outcome}`);
   const runId = created.run.id;
   await env.ledger.runs.markRunning(db, runId);
-  await env.ledger.recordSourced({ runId, batchIndex: 0, ingesterAttempt: 1, recordCount: records, invalidCount: 0, hasMore: false, nextSession: null, finishIngestion: true });
+  await env.ledger.recordSourced({
+    runId,
+    batchIndex: 0,
+    ingesterAttempt: 1,
+    recordCount: records,
+    invalidCount: 0,
+    hasMore: false,
+    nextSession: null,
+    finishIngestion: true,
+  });
   await env.ledger.recordHooked({ runId, batchIndex: 0, hooksAttempt: 1, hookCounts: {}, rejectedCount: 0, erroredCount: 0 });
   return runId;
 }
@@ -174,7 +196,11 @@ async function timeCopy(env: BenchEnvironment, rows: { records: string[]; featur
   try {
     const started = now();
     await client.query('BEGIN');
-    await copyFrom(client, 'COPY floor_records (id, convention_id, source_id, run_id, batch_index, metadata, files) FROM STDIN', iterate(rows.records));
+    await copyFrom(
+      client,
+      'COPY floor_records (id, convention_id, source_id, run_id, batch_index, metadata, files) FROM STDIN',
+      iterate(rows.records),
+    );
     await copyFrom(client, 'COPY floor_features (record_id, hook, features) FROM STDIN', iterate(rows.features));
     await client.query('COMMIT');
     return now() - started;

@@ -1,4 +1,15 @@
-import { benchEnvironment, type BenchResult, InProcessRunner, InProcessStages, inProcessConvention, mb, now, redisMemory, round, sleep } from './common.js';
+import {
+  benchEnvironment,
+  type BenchResult,
+  InProcessRunner,
+  InProcessStages,
+  inProcessConvention,
+  mb,
+  now,
+  redisMemory,
+  round,
+  sleep,
+} from './common.js';
 
 const BATCHES = Number(process.env.BENCH_SCALE_BATCHES ?? 5000);
 const RECORDS_PER_BATCH = 2;
@@ -16,7 +27,10 @@ export async function run(): Promise<BenchResult> {
   // default a single hold early in the run stalls it for a minute and the first window measures
   // that stall, not how the pipeline scales (docs/benchmarks.md reports both).
   const env = await benchEnvironment('scale', {});
-  const stages = await InProcessStages.start(env, new InProcessRunner(env.dataDir, { recordsPerBatch: RECORDS_PER_BATCH, totalRecords: BATCHES * RECORDS_PER_BATCH }));
+  const stages = await InProcessStages.start(
+    env,
+    new InProcessRunner(env.dataDir, { recordsPerBatch: RECORDS_PER_BATCH, totalRecords: BATCHES * RECORDS_PER_BATCH }),
+  );
   try {
     await stages.applyConvention(inProcessConvention('bench-scale', 1));
     const before = await redisMemory(env.prefix);
@@ -28,11 +42,18 @@ export async function run(): Promise<BenchResult> {
       const run = (await env.ledger.runs.find(env.database.db, runId))!;
       if (now() - lastSample > 10_000 || run.status !== 'running') {
         const memory = await redisMemory(env.prefix);
-        samples.push({ seconds: round((now() - started) / 1000, 1), batchesCompleted: run.batchesCompleted, usedMemoryMb: mb(memory.usedMemory), prefixMb: mb(memory.prefixBytes), prefixKeys: memory.prefixKeys });
+        samples.push({
+          seconds: round((now() - started) / 1000, 1),
+          batchesCompleted: run.batchesCompleted,
+          usedMemoryMb: mb(memory.usedMemory),
+          prefixMb: mb(memory.prefixBytes),
+          prefixKeys: memory.prefixKeys,
+        });
         lastSample = now();
       }
       if (run.status !== 'running' && run.status !== 'pending') break;
-      if (now() - started > TIMEOUT_MS) throw new Error(`scale run did not finish in ${TIMEOUT_MS / 1000} s (${run.batchesCompleted}/${BATCHES} batches)`);
+      if (now() - started > TIMEOUT_MS)
+        throw new Error(`scale run did not finish in ${TIMEOUT_MS / 1000} s (${run.batchesCompleted}/${BATCHES} batches)`);
       await sleep(250);
     }
     const wallMs = Math.round(now() - started);
@@ -43,7 +64,16 @@ export async function run(): Promise<BenchResult> {
               (SELECT count(*) FROM ingest_batches WHERE run_id = $1 AND state = 'published') AS published`,
       [runId],
     );
-    const expected = { status: 'completed', batchesIngested: BATCHES, batchesCompleted: BATCHES, batchesFailed: 0, publishedCount: BATCHES * RECORDS_PER_BATCH, records: BATCHES * RECORDS_PER_BATCH, features: BATCHES * RECORDS_PER_BATCH, publishedBatches: BATCHES };
+    const expected = {
+      status: 'completed',
+      batchesIngested: BATCHES,
+      batchesCompleted: BATCHES,
+      batchesFailed: 0,
+      publishedCount: BATCHES * RECORDS_PER_BATCH,
+      records: BATCHES * RECORDS_PER_BATCH,
+      features: BATCHES * RECORDS_PER_BATCH,
+      publishedBatches: BATCHES,
+    };
     const actual = {
       status: run.status,
       batchesIngested: run.batchesIngested,

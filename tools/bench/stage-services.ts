@@ -9,7 +9,11 @@ export const STAGE_SERVICES = ['ingester-runner', 'hook-runner', 'publisher'] as
  * `services` as it starts (so the caller's cleanup stops even a half-started set), and waits
  * until every one is live.
  */
-export async function startStageServices(env: BenchEnvironment, services: ServiceProcess[], options: { root?: string; env?: Record<string, string> } = {}): Promise<void> {
+export async function startStageServices(
+  env: BenchEnvironment,
+  services: ServiceProcess[],
+  options: { root?: string; env?: Record<string, string> } = {},
+): Promise<void> {
   const basePort = 41000 + Math.floor(Math.random() * 20000);
   const serviceEnv = {
     REDIS_URL: env.config.redisUrl,
@@ -20,9 +24,16 @@ export async function startStageServices(env: BenchEnvironment, services: Servic
     LOG_LEVEL: 'warn',
     ...options.env,
   };
-  STAGE_SERVICES.forEach((name, i) => services.push(startService(options.root ?? REPO_ROOT, name, { ...serviceEnv, PORT: String(basePort + i) }, env.dataDir)));
+  STAGE_SERVICES.forEach((name, i) =>
+    services.push(startService(options.root ?? REPO_ROOT, name, { ...serviceEnv, PORT: String(basePort + i) }, env.dataDir)),
+  );
   for (const [i, service] of services.entries()) {
-    await until(`${service.name} to be ready`, async () => (await fetch(`http://127.0.0.1:${basePort + i}/health/live`).catch(() => undefined))?.ok, 30_000, 100);
+    await until(
+      `${service.name} to be ready`,
+      async () => (await fetch(`http://127.0.0.1:${basePort + i}/health/live`).catch(() => undefined))?.ok,
+      30_000,
+      100,
+    );
   }
   // Let start-up allocations settle before anything is measured.
   await sleep(500);

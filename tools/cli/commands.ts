@@ -3,7 +3,16 @@ import { Queue } from 'bullmq';
 import type { AppConfig } from '#osa/config';
 import { parseConvention } from '#osa/domain';
 import { ConventionRepository, type Database, type IngestRunRow, locateMigrations, migrate, RunLedger } from '#osa/persistence';
-import { BACKOFF_TYPE, JobName, QueueName, redisConnection, RETENTION, type StartIngestPayload, startIngestPayloadSchema, parsePayload } from '#osa/queues';
+import {
+  BACKOFF_TYPE,
+  JobName,
+  QueueName,
+  redisConnection,
+  RETENTION,
+  type StartIngestPayload,
+  startIngestPayloadSchema,
+  parsePayload,
+} from '#osa/queues';
 import { pollUntil } from './poll-until.js';
 import { progressLine, runSummary } from './run-report.js';
 

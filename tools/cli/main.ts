@@ -67,7 +67,10 @@ async function main(argv: string[]): Promise<number> {
         }
         if (sub === 'list') {
           const list = await new ConventionRepository().list(database.db);
-          print(list.map((c) => `${c.id}\t${c.spec.hooks.length} hooks\tupdated ${c.updatedAt.toISOString()}`).join('\n') || '(no conventions)', list);
+          print(
+            list.map((c) => `${c.id}\t${c.spec.hooks.length} hooks\tupdated ${c.updatedAt.toISOString()}`).join('\n') || '(no conventions)',
+            list,
+          );
           return 0;
         }
         throw new UsageError(`unknown conventions command "${sub ?? ''}"`);
@@ -129,7 +132,12 @@ async function main(argv: string[]): Promise<number> {
         const ledger = new RunLedger(database.db);
         const runs = await ledger.runs.listRecent(database.db, 50);
         print(
-          runs.map((r) => `${r.id}\t${r.conventionId}\t${r.status}\tbatches ${r.batchesIngested}/${r.batchesCompleted}/${r.batchesFailed}\tpublished ${r.publishedCount}`).join('\n') || '(no runs)',
+          runs
+            .map(
+              (r) =>
+                `${r.id}\t${r.conventionId}\t${r.status}\tbatches ${r.batchesIngested}/${r.batchesCompleted}/${r.batchesFailed}\tpublished ${r.publishedCount}`,
+            )
+            .join('\n') || '(no runs)',
           runs,
         );
         return 0;

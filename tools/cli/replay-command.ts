@@ -6,7 +6,11 @@ import { ALL_QUEUES, QueueName, redisConnection } from '#osa/queues';
 import { type ReplayResult, ReplayService } from '../../apps/dashboard/src/replay/replay.service.js';
 
 /** Replays a run's failed batches the way `POST /api/ingestions/:id/replay` does. */
-export async function replayCommand(config: AppConfig, db: Database, request: ReplayRequest): Promise<{ result: ReplayResult; text: string; ok: boolean }> {
+export async function replayCommand(
+  config: AppConfig,
+  db: Database,
+  request: ReplayRequest,
+): Promise<{ result: ReplayResult; text: string; ok: boolean }> {
   const connection = redisConnection(config.redisUrl);
   const queues = Object.fromEntries(ALL_QUEUES.map((name) => [name, new Queue(name, { connection, prefix: config.queuePrefix })])) as QueueSet;
   try {

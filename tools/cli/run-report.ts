@@ -43,9 +43,12 @@ export function runSummary(run: IngestRunRow, batches: readonly IngestBatchRow[]
     }
   }
   for (const [hook, t] of hookTotals) {
-    lines.push(`hook       ${hook}: passed ${t.passed}, rejected ${t.rejected}, errored ${t.errored}, missing ${t.missing}, invalid lines ${t.invalid}`);
+    lines.push(
+      `hook       ${hook}: passed ${t.passed}, rejected ${t.rejected}, errored ${t.errored}, missing ${t.missing}, invalid lines ${t.invalid}`,
+    );
   }
-  if (issuesNotListed > 0) lines.push(`issues     ${issuesNotListed} counted but not listed (each stage step lists at most ${MAX_LISTED_ISSUES} per batch)`);
+  if (issuesNotListed > 0)
+    lines.push(`issues     ${issuesNotListed} counted but not listed (each stage step lists at most ${MAX_LISTED_ISSUES} per batch)`);
   if (run.deferrals > 0) lines.push(`waited     ${run.deferrals} deferrals, ${(run.deferredMs / 1000).toFixed(1)}s`);
   if (run.failureReason) lines.push(`last failure [${run.failureKind}] ${run.failureReason}`);
   for (const batch of batches.filter((b) => b.state === 'failed')) {

@@ -49,7 +49,9 @@ async function main(): Promise<number> {
     console.log(await applyConventionCommand(database.db, path.join(EXAMPLE, 'convention.yaml')));
     for (const name of ['ingester-runner', 'hook-runner', 'publisher']) services.push(startService(REPO, name, env, logDir));
     console.log(`started ingester-runner, hook-runner and publisher (logs in ${path.relative(REPO, logDir)}/)`);
-    services.forEach((s) => void s.exited.then((code) => code !== 0 && code !== null && console.error(`${s.name} exited with code ${code}; see its log`)));
+    services.forEach(
+      (s) => void s.exited.then((code) => code !== 0 && code !== null && console.error(`${s.name} exited with code ${code}; see its log`)),
+    );
 
     const jobId = await publishStart(config, { conventionId: 'geo-samples' });
     console.log(`published start-ingest job ${jobId}`);

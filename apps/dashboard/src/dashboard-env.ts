@@ -39,7 +39,9 @@ export function loadDashboardEnv(env: Record<string, string | undefined> = proce
   const insecureDev = e.DASHBOARD_INSECURE_DEV === 'true';
   const problems: string[] = [];
   if (Boolean(e.DASHBOARD_USER) !== Boolean(e.DASHBOARD_PASSWORD)) {
-    problems.push(`${e.DASHBOARD_USER ? 'DASHBOARD_PASSWORD' : 'DASHBOARD_USER'}: must be set together with ${e.DASHBOARD_USER ? 'DASHBOARD_USER' : 'DASHBOARD_PASSWORD'}`);
+    problems.push(
+      `${e.DASHBOARD_USER ? 'DASHBOARD_PASSWORD' : 'DASHBOARD_USER'}: must be set together with ${e.DASHBOARD_USER ? 'DASHBOARD_USER' : 'DASHBOARD_PASSWORD'}`,
+    );
   } else if (!e.DASHBOARD_USER && !insecureDev) {
     problems.push(
       'DASHBOARD_USER, DASHBOARD_PASSWORD: required — Bull Board (/queues) can retry and delete jobs, so it is served only behind basic auth ' +

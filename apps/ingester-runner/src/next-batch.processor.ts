@@ -24,7 +24,9 @@ export class NextBatchProcessor extends StageProcessor {
     const result = await this.service.ingest({ data: job.data, attempt, signal });
     if (result.outcome === 'deferred') {
       const { hold, delayMs, runShortId, data } = result;
-      this.logger.log(`run ${runShortId} batch ${data.batchIndex}: pull deferred ${delayMs / 1000}s (${data.deferrals}x) by ${hold.signal}: ${hold.message}`);
+      this.logger.log(
+        `run ${runShortId} batch ${data.batchIndex}: pull deferred ${delayMs / 1000}s (${data.deferrals}x) by ${hold.signal}: ${hold.message}`,
+      );
       await job.updateData(data);
       await job.moveToDelayed(Date.now() + delayMs, token);
       throw deferral(hold.signal);

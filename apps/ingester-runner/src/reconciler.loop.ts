@@ -23,7 +23,9 @@ export class ReconcilerLoop implements OnApplicationBootstrap, OnApplicationShut
 
   onApplicationBootstrap(): void {
     this.timers.push(setInterval(() => void this.reconcile(), this.config.reconcileIntervalMs));
-    this.timers.push(setInterval(() => void this.relay.flush().catch((err: Error) => this.relayErrors.report(err)), this.config.outboxRelayIntervalMs));
+    this.timers.push(
+      setInterval(() => void this.relay.flush().catch((err: Error) => this.relayErrors.report(err)), this.config.outboxRelayIntervalMs),
+    );
   }
 
   onApplicationShutdown(): void {
@@ -36,7 +38,9 @@ export class ReconcilerLoop implements OnApplicationBootstrap, OnApplicationShut
     try {
       const report = await this.reconciler.reconcileOnce();
       if (report.accounted || report.requeued || report.completed) {
-        this.logger.log(`reconciled ${report.runs} active runs: ${report.accounted} failures accounted, ${report.requeued} jobs re-added, ${report.completed} runs completed`);
+        this.logger.log(
+          `reconciled ${report.runs} active runs: ${report.accounted} failures accounted, ${report.requeued} jobs re-added, ${report.completed} runs completed`,
+        );
       }
     } catch (err) {
       this.reconcileErrors.report(err);

@@ -7,13 +7,16 @@ const url = (protocols: string[], fallback: string) =>
   z
     .string()
     .default(fallback)
-    .refine((v) => {
-      try {
-        return protocols.includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+    .refine(
+      (v) => {
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+    );
 
 /**
  * Every setting the services read from the environment, with its default. The README's
@@ -24,7 +27,10 @@ export const envSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/osa_ingest'),
   DATA_DIR: z.string().min(1).default('./data'),
   RUNNER: z.enum(['local', 'kubernetes']).default('local'),
-  QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, "-" and "_" only').default('osa'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, "-" and "_" only')
+    .default('osa'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: z.coerce.number().int().min(0).max(65535).optional(),
 
@@ -147,9 +153,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(env[String(i.path[0])])}: ${i.message}`),
-    );
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(env[String(i.path[0])])}: ${i.message}`));
   }
   const e = parsed.data;
   const retry = (attempts: number, base?: number, cap?: number): RetryPolicy => ({
@@ -170,7 +174,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     stages: {
       ingester: { concurrency: e.INGESTER_CONCURRENCY, retry: retry(e.INGESTER_ATTEMPTS, e.INGESTER_BACKOFF_BASE_MS, e.INGESTER_BACKOFF_CAP_MS) },
       hooks: { concurrency: e.HOOK_CONCURRENCY, retry: retry(e.HOOK_ATTEMPTS, e.HOOK_BACKOFF_BASE_MS, e.HOOK_BACKOFF_CAP_MS) },
-      publisher: { concurrency: e.PUBLISHER_CONCURRENCY, retry: retry(e.PUBLISHER_ATTEMPTS, e.PUBLISHER_BACKOFF_BASE_MS, e.PUBLISHER_BACKOFF_CAP_MS) },
+      publisher: {
+        concurrency: e.PUBLISHER_CONCURRENCY,
+        retry: retry(e.PUBLISHER_ATTEMPTS, e.PUBLISHER_BACKOFF_BASE_MS, e.PUBLISHER_BACKOFF_CAP_MS),
+      },
     },
     worker: {
       lockDurationMs: e.LOCK_DURATION_MS,

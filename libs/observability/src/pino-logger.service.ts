@@ -10,7 +10,12 @@ export class PinoLoggerService implements LoggerService {
   readonly pino: Logger;
 
   constructor(service: string, level: LevelWithSilent = 'info', destination?: DestinationStream) {
-    const options = { level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label: string) => ({ level: label }) } };
+    const options = {
+      level,
+      base: { service },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label: string) => ({ level: label }) },
+    };
     this.pino = destination ? pino(options, destination) : pino(options);
   }
 

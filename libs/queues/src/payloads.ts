@@ -36,10 +36,7 @@ export interface IngestEventPayload {
 export function parsePayload<S extends z.ZodType>(schema: S, data: unknown, queue: string): z.output<S> {
   const result = schema.safeParse(data);
   if (!result.success) {
-    throw new PermanentError(
-      `invalid ${queue} payload: ${formatIssues(result.error.issues).join('; ')}`,
-      ErrorKind.InvalidPayload,
-    );
+    throw new PermanentError(`invalid ${queue} payload: ${formatIssues(result.error.issues).join('; ')}`, ErrorKind.InvalidPayload);
   }
   return result.data;
 }

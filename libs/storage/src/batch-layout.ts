@@ -34,6 +34,5 @@ export const BatchLayout = {
     return { in: path.join(root, 'in'), out: path.join(root, 'out'), files: filesDir };
   },
   /** Records that passed every hook, with each hook's features: what the publisher publishes. */
-  passedFile: (runId: string, batchIndex: number, attempt: number) =>
-    path.join(BatchLayout.hooksAttempt(runId, batchIndex, attempt), 'passed.jsonl'),
+  passedFile: (runId: string, batchIndex: number, attempt: number) => path.join(BatchLayout.hooksAttempt(runId, batchIndex, attempt), 'passed.jsonl'),
 };

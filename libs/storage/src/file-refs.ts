@@ -24,12 +24,14 @@ export async function checkFileRefs(filesRoot: string, sourceId: string, files: 
     const rel = file.relative_path;
     if (path.isAbsolute(rel)) return `file "${file.name}": absolute path "${rel}" is not allowed`;
     const normalized = path.normalize(rel);
-    if (normalized === '..' || normalized.startsWith(`..${path.sep}`)) return `file "${file.name}": path "${rel}" leaves the record's files directory`;
+    if (normalized === '..' || normalized.startsWith(`..${path.sep}`))
+      return `file "${file.name}": path "${rel}" leaves the record's files directory`;
   }
   // The container may have replaced $OSA_FILES itself with a link (say, to /): then
   // "<source_id>/<path>" would name host files.
   const rootInfo = await lstat(filesRoot).catch(() => undefined);
-  if (!rootInfo?.isDirectory()) return `the files directory ${rootInfo?.isSymbolicLink() ? 'is a symbolic link' : 'does not exist'}, so no file can be published`;
+  if (!rootInfo?.isDirectory())
+    return `the files directory ${rootInfo?.isSymbolicLink() ? 'is a symbolic link' : 'does not exist'}, so no file can be published`;
   const recordDir = path.join(filesRoot, sourceId);
   const recordInfo = await lstat(recordDir).catch(() => undefined);
   if (!recordInfo) return `files directory ${sourceId}/ does not exist`;
@@ -43,7 +45,8 @@ export async function checkFileRefs(filesRoot: string, sourceId: string, files: 
     } catch {
       return `file "${file.name}": "${rel}" does not exist`;
     }
-    if (real !== realRecordDir && !real.startsWith(realRecordDir + path.sep)) return `file "${file.name}": "${rel}" is a link that leaves the record's files directory`;
+    if (real !== realRecordDir && !real.startsWith(realRecordDir + path.sep))
+      return `file "${file.name}": "${rel}" is a link that leaves the record's files directory`;
     const info = await stat(real);
     if (!info.isFile()) return `file "${file.name}": "${rel}" is not a regular file`;
   }

@@ -63,15 +63,19 @@ describe('readJsonLines', () => {
     ['a FIFO', async (file: string) => execFileSync('mkfifo', [file]), 'is a FIFO (named pipe)'],
     ['a directory', async (file: string) => mkdir(file), 'is a directory'],
     ['a device (a link to /dev/zero is not followed)', async (file: string) => symlink('/dev/zero', file), 'is a symbolic link'],
-  ])('refuses container output that is %s, without reading it or waiting', async (_what, make, why) => {
-    await writeFile(path.join(dir, 'secret'), '{"password":"hunter2"}\n');
-    const file = path.join(dir, 'features.jsonl');
-    await make(file);
-    const lines = await readAll(file);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ lineNumber: 0, text: '', problem: { kind: 'file_refused' } });
-    expect(lines[0]!.problem!.message).toBe(`features.jsonl ${why}: container output must be a regular file; it was not read`);
-  }, 10_000);
+  ])(
+    'refuses container output that is %s, without reading it or waiting',
+    async (_what, make, why) => {
+      await writeFile(path.join(dir, 'secret'), '{"password":"hunter2"}\n');
+      const file = path.join(dir, 'features.jsonl');
+      await make(file);
+      const lines = await readAll(file);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ lineNumber: 0, text: '', problem: { kind: 'file_refused' } });
+      expect(lines[0]!.problem!.message).toBe(`features.jsonl ${why}: container output must be a regular file; it was not read`);
+    },
+    10_000,
+  );
 
   it('refuses container output whose directory the container replaced with a link', async () => {
     await mkdir(path.join(dir, 'elsewhere'));

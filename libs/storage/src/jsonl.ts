@@ -90,7 +90,10 @@ export async function* readJsonLines(file: string, options: ReadJsonLinesOptions
       return lineProblem(lineNumber, lineOffset, lineBytes, terminated, { kind: 'line_too_long', message });
     }
     if (hasNul && untrusted) {
-      return lineProblem(lineNumber, lineOffset, lineBytes, terminated, { kind: 'nul_byte', message: `line ${lineNumber} contains a NUL byte, which JSON does not allow` });
+      return lineProblem(lineNumber, lineOffset, lineBytes, terminated, {
+        kind: 'nul_byte',
+        message: `line ${lineNumber} contains a NUL byte, which JSON does not allow`,
+      });
     }
     return undefined;
   };

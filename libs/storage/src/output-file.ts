@@ -56,7 +56,8 @@ export async function openOutputFile(file: string, maxBytes: number): Promise<Ou
     const info = await handle.stat();
     // The name may have been swapped between lstat and open; what was opened is what counts.
     if (!info.isFile()) throw new OutputFileRefusedError(file, `${describeType(info)}: container output must be a regular file`);
-    if (info.ino !== before.ino || info.dev !== before.dev) throw new OutputFileRefusedError(file, 'was replaced by another file while it was being opened');
+    if (info.ino !== before.ino || info.dev !== before.dev)
+      throw new OutputFileRefusedError(file, 'was replaced by another file while it was being opened');
     if (info.size > maxBytes) throw new OutputFileRefusedError(file, `is ${info.size} bytes, over the ${maxBytes}-byte limit`);
     return { handle, size: info.size };
   } catch (err) {

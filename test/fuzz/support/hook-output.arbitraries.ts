@@ -39,7 +39,11 @@ export type IdPlan =
   /** A line naming the id that the schema refuses (wrong types): the id has no outcome. */
   | { plan: 'mistyped'; file: OutcomeFile; variant: number };
 
-export type ExtraLine = { kind: 'blank'; text: string } | { kind: 'malformed'; text: string } | { kind: 'bytes'; bytes: number[] } | { kind: 'unknown-id'; file: OutcomeFile };
+export type ExtraLine =
+  | { kind: 'blank'; text: string }
+  | { kind: 'malformed'; text: string }
+  | { kind: 'bytes'; bytes: number[] }
+  | { kind: 'unknown-id'; file: OutcomeFile };
 
 export type HookOutputForm = 'regular' | 'absent' | 'symlink-host' | 'directory' | 'fifo' | 'hardlink-input' | 'device' | 'dev-symlink';
 
@@ -59,7 +63,10 @@ export type HookFamily = 'malformed' | 'duplicates' | 'conflicts' | 'unstorable'
 
 const ordinary: fc.Arbitrary<IdPlan> = fc.oneof(
   fc.array(storableJson, { maxLength: 3 }).map((features) => ({ plan: 'passed' as const, features })),
-  fc.string({ unit: 'grapheme', maxLength: 20 }).filter((s) => !s.includes('\u0000')).map((reason) => ({ plan: 'rejected' as const, reason })),
+  fc
+    .string({ unit: 'grapheme', maxLength: 20 })
+    .filter((s) => !s.includes('\u0000'))
+    .map((reason) => ({ plan: 'rejected' as const, reason })),
   fc.record({ plan: fc.constant('errored' as const), error: fc.constantFrom('timeout talking to the catalog', 'é', ''), retryable: fc.boolean() }),
   fc.constant({ plan: 'missing' as const }),
 );
@@ -77,7 +84,9 @@ const familyPlans: Record<HookFamily, fc.Arbitrary<IdPlan>> = {
 
 const extraLine: fc.Arbitrary<ExtraLine> = fc.oneof(
   blankLine.map((text) => ({ kind: 'blank' as const, text })),
-  fc.constantFrom('{"id": "r0", "features": [', 'null', '[]', '{"id": 7, "features": []}', 'not json at all').map((text) => ({ kind: 'malformed' as const, text })),
+  fc
+    .constantFrom('{"id": "r0", "features": [', 'null', '[]', '{"id": 7, "features": []}', 'not json at all')
+    .map((text) => ({ kind: 'malformed' as const, text })),
   rawLineBytes.map((bytes) => ({ kind: 'bytes' as const, bytes })),
   outcomeFile.map((file) => ({ kind: 'unknown-id' as const, file })),
 );
@@ -88,12 +97,16 @@ export function hookCase(
   families: readonly HookFamily[],
   forms: { form?: fc.Arbitrary<HookOutputForm>; outDirLink?: fc.Arbitrary<boolean>; maxRecords?: number } = {},
 ): fc.Arbitrary<HookCase> {
-  const plan = families.length ? fc.oneof({ weight: 2, arbitrary: ordinary }, { weight: 3, arbitrary: fc.oneof(...families.map((f) => familyPlans[f])) }) : ordinary;
+  const plan = families.length
+    ? fc.oneof({ weight: 2, arbitrary: ordinary }, { weight: 3, arbitrary: fc.oneof(...families.map((f) => familyPlans[f])) })
+    : ordinary;
   const form = forms.form ?? fc.constant('regular' as const);
   return fc.record({
     // An empty batch never reaches the hooks.
     plans: fc.array(fc.record({ suffix, plan }), { minLength: 1, maxLength: forms.maxRecords ?? 20 }),
-    extras: fc.array(fc.record({ at: fc.nat(40), line: families.includes('malformed') ? extraLine : extraLine.filter((l) => l.kind === 'blank') }), { maxLength: 8 }),
+    extras: fc.array(fc.record({ at: fc.nat(40), line: families.includes('malformed') ? extraLine : extraLine.filter((l) => l.kind === 'blank') }), {
+      maxLength: 8,
+    }),
     forms: fc.record({ features: form, rejections: form, errors: form }),
     outDirLink: forms.outDirLink ?? fc.constant(false),
     crlf: fc.boolean(),
@@ -127,7 +140,11 @@ const enc = (v: unknown) => JSON.stringify(v);
  * its `passed` ids (records the ingester should have refused) are passed, so that whatever of
  * them it kept reaches the publisher.
  */
-export function renderHookCase(spec: HookCase, { token, hostDir }: HostContext, batch?: { planned: readonly string[]; passed: readonly string[] }): RenderedHookOutput {
+export function renderHookCase(
+  spec: HookCase,
+  { token, hostDir }: HostContext,
+  batch?: { planned: readonly string[]; passed: readonly string[] },
+): RenderedHookOutput {
   let plans = [...spec.plans, ...(spec.bulk ?? []).flatMap(({ count, plan }) => Array.from({ length: count }, () => ({ suffix: '', plan })))];
   if (batch) {
     const passed = { suffix: '', plan: { plan: 'passed' as const, features: [] } };
@@ -171,7 +188,12 @@ export function renderHookCase(spec: HookCase, { token, hostDir }: HostContext, 
         return;
       case 'unstorable': {
         const value = placeUnstorable(plan.char, plan.where);
-        const line = plan.file === 'features' ? { id, features: [value] } : plan.file === 'rejections' ? { id, reason: `bad ${plan.char}` } : { id, error: `bad ${plan.char}`, retryable: false };
+        const line =
+          plan.file === 'features'
+            ? { id, features: [value] }
+            : plan.file === 'rejections'
+              ? { id, reason: `bad ${plan.char}` }
+              : { id, error: `bad ${plan.char}`, retryable: false };
         files[plan.file].push(Buffer.from(enc(line)));
         expectations.set(id, { must: 'not-passed' });
         return;
@@ -214,7 +236,11 @@ export function renderHookCase(spec: HookCase, { token, hostDir }: HostContext, 
   for (const file of OUTCOME_FILES) {
     const at = `out/${file}.jsonl`;
     const bytes = Buffer.concat(files[file].flatMap((line) => [line, eol]));
-    ops.push({ op: 'write', path: `host/${file}.jsonl`, base64: Buffer.from(ids.map((id) => `${hostLine(file, id, token)}\n`).join('')).toString('base64') });
+    ops.push({
+      op: 'write',
+      path: `host/${file}.jsonl`,
+      base64: Buffer.from(ids.map((id) => `${hostLine(file, id, token)}\n`).join('')).toString('base64'),
+    });
     switch (spec.forms[file]) {
       case 'regular':
         ops.push({ op: 'write', path: at, base64: bytes.toString('base64') });

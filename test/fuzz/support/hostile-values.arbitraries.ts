@@ -52,7 +52,15 @@ export const hugeSize = fc.oneof(
 );
 
 /** Byte sequences that are not UTF-8: a stray continuation, overlong, a UTF-8 encoded surrogate, truncated. */
-export const invalidUtf8: fc.Arbitrary<number[]> = fc.constantFrom<number[]>([0xff], [0x80], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf4, 0x90, 0x80, 0x80], [0xfe, 0xfe]);
+export const invalidUtf8: fc.Arbitrary<number[]> = fc.constantFrom<number[]>(
+  [0xff],
+  [0x80],
+  [0xc0, 0xaf],
+  [0xed, 0xa0, 0x80],
+  [0xe2, 0x82],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xfe, 0xfe],
+);
 
 /** Raw bytes that are not a blank line and hold no newline. */
 export const rawLineBytes = fc

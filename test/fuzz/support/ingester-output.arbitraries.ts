@@ -48,23 +48,15 @@ export type LineSpec =
   | { kind: 'odd-file'; variant: OddFile }
   | { kind: 'odd-key'; key: string };
 
-type BadFile = 'absolute' | 'dotdot' | 'missing' | 'record-dir-link' | 'inner-dir-link' | 'file-link' | 'dev-link' | 'fifo' | 'directory' | 'device' | 'nul-path';
+type BadFile =
+  'absolute' | 'dotdot' | 'missing' | 'record-dir-link' | 'inner-dir-link' | 'file-link' | 'dev-link' | 'fifo' | 'directory' | 'device' | 'nul-path';
 type OddFile = 'hardlink' | 'inner-link' | 'dot-segments' | 'sibling-link';
 
 /** How records.jsonl reaches the reader. */
-export type RecordsForm = 'regular' | 'hardlink' | 'absent' | 'symlink-host' | 'out-dir-symlink' | 'directory' | 'fifo' | 'fifo-endless' | 'device' | 'dev-symlink';
+export type RecordsForm =
+  'regular' | 'hardlink' | 'absent' | 'symlink-host' | 'out-dir-symlink' | 'directory' | 'fifo' | 'fifo-endless' | 'device' | 'dev-symlink';
 export type SessionForm =
-  | 'absent'
-  | 'valid'
-  | 'invalid-json'
-  | 'unstorable'
-  | 'deep'
-  | 'huge'
-  | 'symlink-host'
-  | 'directory'
-  | 'fifo'
-  | 'device'
-  | 'dev-symlink';
+  'absent' | 'valid' | 'invalid-json' | 'unstorable' | 'deep' | 'huge' | 'symlink-host' | 'directory' | 'fifo' | 'device' | 'dev-symlink';
 
 /** $OSA_FILES as the container leaves it: its own, or replaced by a link to a host directory holding the canary, or to nothing. */
 export type FilesRoot = 'own' | 'host-link' | 'dangling-link';
@@ -82,7 +74,10 @@ export interface IngesterCase {
 export type LineFamily = 'malformed' | 'unstorable' | 'nesting' | 'size' | 'encoding' | 'duplicates' | 'file-refs' | 'odd-keys';
 
 const goodSuffix = fc.constantFrom('', '-é', '-🪨', ' with space', '-"quoted"', '-日本語', '-%2F', '-.dot', "-it's");
-const goodFile = fc.record({ rel: fc.constantFrom('a.txt', 'data.bin', 'sub/deep/b.csv', '.hidden', 'é/ü.txt'), bytes: fc.integer({ min: 0, max: 64 }) });
+const goodFile = fc.record({
+  rel: fc.constantFrom('a.txt', 'data.bin', 'sub/deep/b.csv', '.hidden', 'é/ü.txt'),
+  bytes: fc.integer({ min: 0, max: 64 }),
+});
 
 export const goodLine: fc.Arbitrary<LineSpec> = fc.record({
   kind: fc.constant('good' as const),
@@ -101,9 +96,7 @@ const familyLines: Record<LineFamily, fc.Arbitrary<LineSpec>> = {
       field: fc.constantFrom('source_id' as const, 'metadata' as const, 'files' as const, 'file-entry' as const, 'size_mb' as const),
       value: fc.constantFrom<JsonValue>(null, 1, -1, 'text', [], [1], {}, true),
     }),
-    fc
-      .constantFrom('', 'x'.repeat(513), 'tab\there', 'new\nline', 'bell\u0007', 'esc\u001b[0m')
-      .map((id) => ({ kind: 'bad-id' as const, id })),
+    fc.constantFrom('', 'x'.repeat(513), 'tab\there', 'new\nline', 'bell\u0007', 'esc\u001b[0m').map((id) => ({ kind: 'bad-id' as const, id })),
   ),
   unstorable: fc.record({ kind: fc.constant('unstorable' as const), char: unstorableChar, where: unstorablePlacement, inId: fc.boolean() }),
   nesting: fc.record({ kind: fc.constant('deep' as const), depth: nestingDepth, shape: fc.constantFrom('array' as const, 'object' as const) }),
@@ -119,14 +112,29 @@ const familyLines: Record<LineFamily, fc.Arbitrary<LineSpec>> = {
   'odd-keys': fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', '').map((key) => ({ kind: 'odd-key' as const, key })),
   'file-refs': fc.oneof(
     fc
-      .constantFrom<BadFile>('absolute', 'dotdot', 'missing', 'record-dir-link', 'inner-dir-link', 'file-link', 'dev-link', 'fifo', 'directory', 'device', 'nul-path')
+      .constantFrom<BadFile>(
+        'absolute',
+        'dotdot',
+        'missing',
+        'record-dir-link',
+        'inner-dir-link',
+        'file-link',
+        'dev-link',
+        'fifo',
+        'directory',
+        'device',
+        'nul-path',
+      )
       .map((variant) => ({ kind: 'bad-file' as const, variant })),
     fc.constantFrom<OddFile>('hardlink', 'inner-link', 'dot-segments', 'sibling-link').map((variant) => ({ kind: 'odd-file' as const, variant })),
   ),
 };
 
 /** Good lines mixed with lines of the given families, in any order, on a regular records.jsonl. */
-export function ingesterCase(families: readonly LineFamily[], forms: { records?: fc.Arbitrary<RecordsForm>; session?: fc.Arbitrary<SessionForm>; filesRoot?: fc.Arbitrary<FilesRoot> } = {}): fc.Arbitrary<IngesterCase> {
+export function ingesterCase(
+  families: readonly LineFamily[],
+  forms: { records?: fc.Arbitrary<RecordsForm>; session?: fc.Arbitrary<SessionForm>; filesRoot?: fc.Arbitrary<FilesRoot> } = {},
+): fc.Arbitrary<IngesterCase> {
   const hostile = families.length ? fc.oneof(...families.map((f) => familyLines[f])) : goodLine;
   return fc.record({
     lines: fc.array(fc.oneof({ weight: 2, arbitrary: goodLine }, { weight: 3, arbitrary: hostile }), { maxLength: 24 }),
@@ -190,7 +198,13 @@ export function renderIngesterCase(spec: IngesterCase, { token, hostDir }: HostC
         const sourceId = goodIds[i]!;
         for (const f of line.files) ops.push(write(`files/${sourceId}/${f.rel}`, 'x'.repeat(f.bytes)));
         const files = line.files.map((f) => ({ name: f.rel, relative_path: f.rel, size_mb: f.bytes / 1e6 }));
-        lines.push({ bytes: json({ source_id: sourceId, metadata: line.metadata, files }), expect: 'good', sourceId, metadata: JSON.parse(JSON.stringify(line.metadata)), hasFiles: files.length > 0 });
+        lines.push({
+          bytes: json({ source_id: sourceId, metadata: line.metadata, files }),
+          expect: 'good',
+          sourceId,
+          metadata: JSON.parse(JSON.stringify(line.metadata)),
+          hasFiles: files.length > 0,
+        });
         return;
       }
       case 'blank':
@@ -205,7 +219,8 @@ export function renderIngesterCase(spec: IngesterCase, { token, hostDir }: HostC
       case 'wrong-type': {
         const record: Record<string, unknown> = { source_id: id, metadata: {}, files: [] };
         if (line.field === 'file-entry') record.files = [line.value];
-        else if (line.field === 'size_mb') record.files = [{ name: 'f', relative_path: 'f', size_mb: typeof line.value === 'number' ? -1 : line.value }];
+        else if (line.field === 'size_mb')
+          record.files = [{ name: 'f', relative_path: 'f', size_mb: typeof line.value === 'number' ? -1 : line.value }];
         else record[line.field] = line.value;
         // A metadata object or an empty files array is valid: those values do not make the line bad.
         const harmless =
@@ -219,7 +234,9 @@ export function renderIngesterCase(spec: IngesterCase, { token, hostDir }: HostC
         lines.push({ bytes: json({ source_id: line.id, metadata: {} }), expect: 'bad', sourceId: line.id });
         return;
       case 'unstorable': {
-        const record = line.inId ? { source_id: `${id}${line.char}`, metadata: {} } : { source_id: id, metadata: placeUnstorable(line.char, line.where) };
+        const record = line.inId
+          ? { source_id: `${id}${line.char}`, metadata: {} }
+          : { source_id: id, metadata: placeUnstorable(line.char, line.where) };
         lines.push({ bytes: json(record), expect: 'bad', sourceId: record.source_id });
         return;
       }
@@ -256,14 +273,27 @@ export function renderIngesterCase(spec: IngesterCase, { token, hostDir }: HostC
         return;
       }
       case 'bad-file':
-        lines.push({ bytes: json({ source_id: id, metadata: {}, files: [{ name: 'f', relative_path: badFile(line.variant, id, ops, hostDir) }] }), expect: 'bad', sourceId: id });
+        lines.push({
+          bytes: json({ source_id: id, metadata: {}, files: [{ name: 'f', relative_path: badFile(line.variant, id, ops, hostDir) }] }),
+          expect: 'bad',
+          sourceId: id,
+        });
         return;
       case 'odd-key':
         // Built as text: an object literal would take "__proto__" as its prototype, not a key.
-        lines.push({ bytes: text(`{"source_id":"${id}","metadata":{${JSON.stringify(line.key)}:{"x":1},"n":2}}`), expect: 'any', sourceId: id, keepsKey: line.key });
+        lines.push({
+          bytes: text(`{"source_id":"${id}","metadata":{${JSON.stringify(line.key)}:{"x":1},"n":2}}`),
+          expect: 'any',
+          sourceId: id,
+          keepsKey: line.key,
+        });
         return;
       case 'odd-file':
-        lines.push({ bytes: json({ source_id: id, metadata: {}, files: [{ name: 'f', relative_path: oddFile(line.variant, id, ops) }] }), expect: 'any', sourceId: id });
+        lines.push({
+          bytes: json({ source_id: id, metadata: {}, files: [{ name: 'f', relative_path: oddFile(line.variant, id, ops) }] }),
+          expect: 'any',
+          sourceId: id,
+        });
         return;
     }
   });
@@ -361,7 +391,10 @@ function recordsOps(form: RecordsForm, bytes: Buffer, hostDir: string): FsOp[] {
     case 'symlink-host':
       return [{ op: 'symlink', path: at, target: `${hostDir}/records.jsonl` }];
     case 'out-dir-symlink':
-      return [{ op: 'remove', path: 'out' }, { op: 'symlink', path: 'out', target: hostDir }];
+      return [
+        { op: 'remove', path: 'out' },
+        { op: 'symlink', path: 'out', target: hostDir },
+      ];
     case 'directory':
       return [{ op: 'mkdir', path: at }];
     case 'fifo':

@@ -84,7 +84,10 @@ describe(K8sApiSimulator.name, () => {
     });
 
     it('answers a missing Job with 404 NotFound and a missing namespace with details.kind namespaces', async () => {
-      expect(await apiError(batch.readNamespacedJobStatus({ name: 'nope', namespace: ns }))).toMatchObject({ code: 404, status: { reason: 'NotFound' } });
+      expect(await apiError(batch.readNamespacedJobStatus({ name: 'nope', namespace: ns }))).toMatchObject({
+        code: 404,
+        status: { reason: 'NotFound' },
+      });
       const err = await apiError(batch.createNamespacedJob({ namespace: 'elsewhere', body: jobBody('x') }));
       expect(err).toMatchObject({ code: 404, status: { reason: 'NotFound', details: { kind: 'namespaces' } } });
     });

@@ -53,7 +53,11 @@ export class K8sApiSimulator {
       ['POST', new RegExp(`^/apis/batch/v1${ns}/jobs()$`), (n, _, __, body) => this.cluster.createJob(n, body ?? {})],
       ['GET', new RegExp(`^/apis/batch/v1${ns}/jobs()$`), (n, _, q) => this.listJobs(n, q)],
       ['GET', new RegExp(`^/apis/batch/v1${ns}/jobs/([^/]+)(?:/status)?$`), (n, name) => clone(this.cluster.job(n, name!).obj)],
-      ['DELETE', new RegExp(`^/apis/batch/v1${ns}/jobs/([^/]+)$`), (n, name, q, body) => this.cluster.deleteJob(n, name!, q.get('propagationPolicy') ?? body?.propagationPolicy)],
+      [
+        'DELETE',
+        new RegExp(`^/apis/batch/v1${ns}/jobs/([^/]+)$`),
+        (n, name, q, body) => this.cluster.deleteJob(n, name!, q.get('propagationPolicy') ?? body?.propagationPolicy),
+      ],
       ['GET', new RegExp(`^/api/v1${ns}/pods()$`), (n, _, q) => this.listPods(n, q)],
       ['GET', new RegExp(`^/api/v1${ns}/pods/([^/]+)$`), (n, name) => clone(this.cluster.pod(n, name!).obj)],
       ['GET', new RegExp(`^/api/v1${ns}/pods/([^/]+)/log$`), (n, name, q) => this.podLog(n, name!, q)],
@@ -212,7 +216,13 @@ export class K8sApiSimulator {
       if (url.searchParams.get('watch') === 'true') throw SimApiError.of(405, 'watch is not supported by the simulator; poll instead');
       for (const [method, pattern, handler] of this.routes) {
         const m = record.method === method ? pattern.exec(url.pathname) : null;
-        if (m) return this.send(res, record, await handler(decodeURIComponent(m[1]!), m[2] ? decodeURIComponent(m[2]) : undefined, url.searchParams, record.body), method === 'POST' ? 201 : 200);
+        if (m)
+          return this.send(
+            res,
+            record,
+            await handler(decodeURIComponent(m[1]!), m[2] ? decodeURIComponent(m[2]) : undefined, url.searchParams, record.body),
+            method === 'POST' ? 201 : 200,
+          );
       }
       throw SimApiError.of(404, 'the server could not find the requested resource');
     } catch (err) {

@@ -31,7 +31,8 @@ export function labelSelector(selector: string | null | undefined): Requirement 
 }
 
 /** Field selectors the simulator supports: metadata.name, metadata.namespace, status.phase (=, ==, !=). */
-export function fieldSelector(selector: string | null | undefined): (obj: Record<string, any>) => boolean { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- simulator objects are untyped JSON
+export function fieldSelector(selector: string | null | undefined): (obj: Record<string, any>) => boolean {
   const tests = (selector ?? '')
     .split(',')
     .filter((t) => t.trim())

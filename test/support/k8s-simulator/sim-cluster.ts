@@ -63,7 +63,12 @@ export class SimCluster {
       throw SimApiError.of(409, `jobs.batch "${name}" already exists`, { name, group: 'batch', kind: 'jobs' });
     }
     const uid = newUid();
-    const selectorLabels = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
+    const selectorLabels = {
+      'batch.kubernetes.io/controller-uid': uid,
+      'batch.kubernetes.io/job-name': name,
+      'controller-uid': uid,
+      'job-name': name,
+    };
     const obj: Obj = {
       apiVersion: 'batch/v1',
       kind: 'Job',
@@ -175,7 +180,9 @@ export class SimCluster {
         labels: clone(spec.template.metadata.labels),
         annotations: { ...clone(spec.template.metadata.annotations ?? {}), 'batch.kubernetes.io/job-tracking': '' },
         finalizers: ['batch.kubernetes.io/job-tracking'],
-        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: metadata.name, uid: metadata.uid, controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          { apiVersion: 'batch/v1', kind: 'Job', name: metadata.name, uid: metadata.uid, controller: true, blockOwnerDeletion: true },
+        ],
       },
       spec: clone(spec.template.spec),
       status: { phase: 'Pending', conditions: [], qosClass: 'Guaranteed' },
@@ -188,7 +195,11 @@ export class SimCluster {
   private async runPod(job: SimJob, pod: SimPod, fault: PodFault | undefined): Promise<void> {
     const container = pod.obj.spec.containers[0];
     if (fault?.type === 'unschedulable') {
-      PodStatus.unschedulable(pod.obj, fault.message ?? '0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.');
+      PodStatus.unschedulable(
+        pod.obj,
+        fault.message ??
+          '0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.',
+      );
       await new Promise<void>((resolve) => {
         pod.schedule = resolve;
         pod.abort.signal.addEventListener('abort', () => resolve(), { once: true });
@@ -355,7 +366,9 @@ function podFailurePolicyMatch(job: Obj, pod: SimPod | undefined): string | unde
   const conditions = (pod.obj.status.conditions ?? []) as Obj[];
   for (const [i, rule] of rules.entries()) {
     if (rule.action !== 'FailJob') continue;
-    const hit = ((rule.onPodConditions ?? []) as Obj[]).find((want) => conditions.some((c) => c.type === want.type && c.status === (want.status ?? 'True')));
+    const hit = ((rule.onPodConditions ?? []) as Obj[]).find((want) =>
+      conditions.some((c) => c.type === want.type && c.status === (want.status ?? 'True')),
+    );
     if (hit) return `Pod ${pod.obj.metadata.namespace}/${pod.obj.metadata.name} has condition ${hit.type} matching FailJob rule at index ${i}`;
   }
   return undefined;

@@ -59,31 +59,132 @@ const MATERIAL_TYPES = {
   ice: ['ice core segment', 'firn', 'sea ice', 'glacier ice'],
   mineral: ['olivine', 'quartz', 'zircon', 'pyrite', 'calcite', 'halite'],
 };
-const METHODS = { rock: ['outcrop', 'drill core', 'dredge'], sediment: ['gravity core', 'grab', 'piston core'], soil: ['auger', 'soil pit'], water: ['bottle', 'pump'], ice: ['ice core', 'hand'], mineral: ['hand', 'outcrop'] };
+const METHODS = {
+  rock: ['outcrop', 'drill core', 'dredge'],
+  sediment: ['gravity core', 'grab', 'piston core'],
+  soil: ['auger', 'soil pit'],
+  water: ['bottle', 'pump'],
+  ice: ['ice core', 'hand'],
+  mineral: ['hand', 'outcrop'],
+};
 
 // Bounding boxes and elevation ranges are roughly right, so coordinates look plausible on a map.
 const REGIONS = [
-  { name: 'Reykjanes Peninsula, Iceland', lat: [63.8, 64.1], lon: [-22.8, -21.8], elev: [0, 350], materials: ['rock', 'water', 'mineral', 'soil'], tag: 'volcanology' },
-  { name: 'Atacama Desert, Chile', lat: [-25.5, -22], lon: [-70, -68], elev: [500, 4500], materials: ['soil', 'mineral', 'rock', 'sediment'], tag: 'hyperarid' },
-  { name: 'Yellowstone Plateau, USA', lat: [44.1, 45], lon: [-111.1, -109.8], elev: [1600, 3400], materials: ['water', 'rock', 'mineral', 'soil'], tag: 'hydrothermal' },
-  { name: 'Ross Ice Shelf, Antarctica', lat: [-85, -78], lon: [160, 179.9], elev: [0, 80], materials: ['ice', 'water', 'sediment'], tag: 'cryosphere' },
+  {
+    name: 'Reykjanes Peninsula, Iceland',
+    lat: [63.8, 64.1],
+    lon: [-22.8, -21.8],
+    elev: [0, 350],
+    materials: ['rock', 'water', 'mineral', 'soil'],
+    tag: 'volcanology',
+  },
+  {
+    name: 'Atacama Desert, Chile',
+    lat: [-25.5, -22],
+    lon: [-70, -68],
+    elev: [500, 4500],
+    materials: ['soil', 'mineral', 'rock', 'sediment'],
+    tag: 'hyperarid',
+  },
+  {
+    name: 'Yellowstone Plateau, USA',
+    lat: [44.1, 45],
+    lon: [-111.1, -109.8],
+    elev: [1600, 3400],
+    materials: ['water', 'rock', 'mineral', 'soil'],
+    tag: 'hydrothermal',
+  },
+  {
+    name: 'Ross Ice Shelf, Antarctica',
+    lat: [-85, -78],
+    lon: [160, 179.9],
+    elev: [0, 80],
+    materials: ['ice', 'water', 'sediment'],
+    tag: 'cryosphere',
+  },
   { name: 'Bengal Fan, Bay of Bengal', lat: [5, 20], lon: [82, 92], elev: [-4800, -1500], materials: ['sediment', 'water'], tag: 'marine' },
-  { name: 'Swiss Alps, Switzerland', lat: [45.9, 46.8], lon: [7, 9.5], elev: [1200, 4200], materials: ['rock', 'ice', 'soil', 'water'], tag: 'orogeny' },
-  { name: 'Great Rift Valley, Kenya', lat: [-1.5, 1], lon: [35.8, 36.6], elev: [600, 2500], materials: ['rock', 'sediment', 'water', 'soil'], tag: 'rifting' },
+  {
+    name: 'Swiss Alps, Switzerland',
+    lat: [45.9, 46.8],
+    lon: [7, 9.5],
+    elev: [1200, 4200],
+    materials: ['rock', 'ice', 'soil', 'water'],
+    tag: 'orogeny',
+  },
+  {
+    name: 'Great Rift Valley, Kenya',
+    lat: [-1.5, 1],
+    lon: [35.8, 36.6],
+    elev: [600, 2500],
+    materials: ['rock', 'sediment', 'water', 'soil'],
+    tag: 'rifting',
+  },
   { name: 'Pilbara Craton, Australia', lat: [-22.5, -20], lon: [117.5, 120], elev: [100, 1200], materials: ['rock', 'mineral'], tag: 'archean' },
   { name: 'Svalbard, Norway', lat: [77.5, 80], lon: [11, 27], elev: [0, 1200], materials: ['ice', 'sediment', 'rock', 'soil'], tag: 'arctic' },
   { name: 'Mississippi Delta, USA', lat: [28.9, 30.2], lon: [-91.5, -89], elev: [-5, 10], materials: ['sediment', 'water', 'soil'], tag: 'deltaic' },
   { name: 'Tibetan Plateau, China', lat: [29, 35], lon: [80, 95], elev: [4000, 5500], materials: ['soil', 'rock', 'ice', 'water'], tag: 'plateau' },
-  { name: 'Mid-Atlantic Ridge', lat: [-5, 40], lon: [-45, -13], elev: [-4000, -2000], materials: ['rock', 'sediment', 'water'], tag: 'mid-ocean ridge' },
+  {
+    name: 'Mid-Atlantic Ridge',
+    lat: [-5, 40],
+    lon: [-45, -13],
+    elev: [-4000, -2000],
+    materials: ['rock', 'sediment', 'water'],
+    tag: 'mid-ocean ridge',
+  },
   { name: 'Amazon Basin, Brazil', lat: [-10, 0], lon: [-70, -50], elev: [20, 200], materials: ['soil', 'water', 'sediment'], tag: 'tropical' },
-  { name: 'Dead Sea Rift, Jordan', lat: [31, 31.8], lon: [35.4, 35.6], elev: [-430, -380], materials: ['water', 'mineral', 'sediment'], tag: 'evaporite' },
+  {
+    name: 'Dead Sea Rift, Jordan',
+    lat: [31, 31.8],
+    lon: [35.4, 35.6],
+    elev: [-430, -380],
+    materials: ['water', 'mineral', 'sediment'],
+    tag: 'evaporite',
+  },
   { name: 'Scottish Highlands, UK', lat: [56.5, 58.5], lon: [-6, -3.5], elev: [0, 1300], materials: ['rock', 'soil', 'water'], tag: 'caledonian' },
-  { name: 'Kamchatka Peninsula, Russia', lat: [51, 60], lon: [156, 163], elev: [0, 3000], materials: ['rock', 'ice', 'water', 'mineral'], tag: 'subduction' },
+  {
+    name: 'Kamchatka Peninsula, Russia',
+    lat: [51, 60],
+    lon: [156, 163],
+    elev: [0, 3000],
+    materials: ['rock', 'ice', 'water', 'mineral'],
+    tag: 'subduction',
+  },
 ];
-const TOPICS = ['geochemistry', 'petrology', 'paleoclimate', 'hydrology', 'stable isotopes', 'trace elements', 'XRF', 'grain size', 'radiocarbon', 'U-Pb dating', 'mineralogy', 'geomicrobiology'];
+const TOPICS = [
+  'geochemistry',
+  'petrology',
+  'paleoclimate',
+  'hydrology',
+  'stable isotopes',
+  'trace elements',
+  'XRF',
+  'grain size',
+  'radiocarbon',
+  'U-Pb dating',
+  'mineralogy',
+  'geomicrobiology',
+];
 const COLLECTORS = [
-  'A. Okafor', 'B. Lindqvist', 'C. Ramírez', 'D. Nakamura', 'E. Haddad', 'F. Moreau', 'G. Kowalski', 'H. Chen', 'I. Sørensen', 'J. Mwangi',
-  'K. O’Brien', 'L. Petrov', 'M. Rossi', 'N. Gupta', 'O. Adeyemi', 'P. Jensen', 'Q. Li', 'R. Fernández', 'S. Tanaka', 'T. Müller',
+  'A. Okafor',
+  'B. Lindqvist',
+  'C. Ramírez',
+  'D. Nakamura',
+  'E. Haddad',
+  'F. Moreau',
+  'G. Kowalski',
+  'H. Chen',
+  'I. Sørensen',
+  'J. Mwangi',
+  'K. O’Brien',
+  'L. Petrov',
+  'M. Rossi',
+  'N. Gupta',
+  'O. Adeyemi',
+  'P. Jensen',
+  'Q. Li',
+  'R. Fernández',
+  'S. Tanaka',
+  'T. Müller',
 ];
 const SEASONS = ['spring', 'summer', 'autumn', 'winter'];
 const NOTES = [
@@ -95,7 +196,8 @@ const NOTES = [
   'Photographed in situ with scale bar.',
 ];
 
-const daysIn = (year, month) => [31, year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+const daysIn = (year, month) =>
+  [31, year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
 
 function makeRecord(i) {
   const region = pick(REGIONS);

@@ -34,7 +34,8 @@ const filesDir = env('OSA_FILES');
 const batchIndex = Number(process.env.OSA_BATCH_INDEX ?? 0);
 // Run by hand without OSA_LIMIT, a batch is bounded by the page size alone.
 const limit = process.env.OSA_LIMIT === undefined ? Infinity : Number(process.env.OSA_LIMIT);
-if (!(limit >= 0) || (limit !== Infinity && !Number.isInteger(limit))) fail(`OSA_LIMIT must be a non-negative integer, got "${process.env.OSA_LIMIT}"`);
+if (!(limit >= 0) || (limit !== Infinity && !Number.isInteger(limit)))
+  fail(`OSA_LIMIT must be a non-negative integer, got "${process.env.OSA_LIMIT}"`);
 const dataset = process.env.GEO_DATASET || fileURLToPath(new URL('data/samples.jsonl', import.meta.url));
 
 const config = await readJson(path.join(inDir, 'config.json'), {});
@@ -60,16 +61,30 @@ function seededRandom(text) {
   };
 }
 const COLUMNS = {
-  water: [['temperature_c', 2, 90], ['ph', 2, 10], ['conductivity_us_cm', 50, 5000]],
-  ice: [['d18o_permil', -55, -25], ['dust_ppb', 1, 800], ['na_ppb', 5, 400]],
-  default: [['sio2_wt_pct', 35, 78], ['al2o3_wt_pct', 8, 20], ['fe2o3_wt_pct', 0.5, 15]],
+  water: [
+    ['temperature_c', 2, 90],
+    ['ph', 2, 10],
+    ['conductivity_us_cm', 50, 5000],
+  ],
+  ice: [
+    ['d18o_permil', -55, -25],
+    ['dust_ppb', 1, 800],
+    ['na_ppb', 5, 400],
+  ],
+  default: [
+    ['sio2_wt_pct', 35, 78],
+    ['al2o3_wt_pct', 8, 20],
+    ['fe2o3_wt_pct', 0.5, 15],
+  ],
 };
 function fileContents(sampleId, record, file) {
   if (file.name.endsWith('.csv')) {
     const random = seededRandom(sampleId);
     const columns = COLUMNS[record.material] ?? COLUMNS.default;
     const depthUnit = record.material === 'water' ? 'time_min' : 'depth_cm';
-    const rows = Array.from({ length: file.rows ?? 10 }, (_, i) => [i * 5, ...columns.map(([, lo, hi]) => (lo + (hi - lo) * random()).toFixed(2))].join(','));
+    const rows = Array.from({ length: file.rows ?? 10 }, (_, i) =>
+      [i * 5, ...columns.map(([, lo, hi]) => (lo + (hi - lo) * random()).toFixed(2))].join(','),
+    );
     return [[depthUnit, ...columns.map(([name]) => name)].join(','), ...rows].join('\n') + '\n';
   }
   return `Field note for ${sampleId}\nCollected ${record.collected_at} by ${record.collector} at ${record.latitude}, ${record.longitude} (${record.elevation_m} m).\n\n${record.description}\n`;
@@ -116,4 +131,6 @@ out.end();
 await once(out, 'finish');
 
 if (moreRemains) await writeFile(path.join(outDir, 'session.json'), JSON.stringify({ offset: offset + emitted }));
-console.log(`geo ingester: batch ${batchIndex} wrote ${emitted} records from offset ${offset}${moreRemains ? `; next offset ${offset + emitted}` : '; dataset exhausted'}`);
+console.log(
+  `geo ingester: batch ${batchIndex} wrote ${emitted} records from offset ${offset}${moreRemains ? `; next offset ${offset + emitted}` : '; dataset exhausted'}`,
+);

@@ -50,7 +50,8 @@ export class IngestionsController {
     const payload = parseInput(startIngestPayloadSchema, body, 'start request');
     const convention = await this.conventions.find(this.database.db, payload.conventionId);
     if (!convention) throw badRequest('start request', [{ field: 'conventionId', message: `no convention "${payload.conventionId}" is registered` }]);
-    if (!convention.ingester) throw badRequest('start request', [{ field: 'conventionId', message: `convention "${convention.id}" has no ingester` }]);
+    if (!convention.ingester)
+      throw badRequest('start request', [{ field: 'conventionId', message: `convention "${convention.id}" has no ingester` }]);
     const job = await this.producer.queues[QueueName.StartIngest].add(JobName.StartIngest, payload, {
       attempts: 5,
       backoff: { type: BACKOFF_TYPE },

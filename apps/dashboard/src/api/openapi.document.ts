@@ -52,10 +52,16 @@ export const openApiDocument = {
           waiting: {
             type: 'object',
             properties: {
-              reason: { type: ['string', 'null'], description: 'why the ingester waits to pull (backpressure signal and message); null when it does not' },
+              reason: {
+                type: ['string', 'null'],
+                description: 'why the ingester waits to pull (backpressure signal and message); null when it does not',
+              },
               since: { type: ['string', 'null'], format: 'date-time', description: 'when the current wait began' },
               deferrals: { type: 'integer' },
-              deferredMs: { type: 'integer', description: 'time the ingester actually waited, summed over every wait (the current one up to its latest deferral)' },
+              deferredMs: {
+                type: 'integer',
+                description: 'time the ingester actually waited, summed over every wait (the current one up to its latest deferral)',
+              },
             },
           },
           latestFailure: { type: ['object', 'null'], properties: { reason: { type: 'string' }, kind: { type: 'string' } } },
@@ -72,11 +78,21 @@ export const openApiDocument = {
               issuesByKind: { type: 'object', additionalProperties: { type: 'integer' } },
               issuesNotListed: {
                 type: 'integer',
-                description: 'issues counted on the batches but not stored one by one: each stage step stores at most 5,000 per batch (per hook) and one issues_truncated line for the rest',
+                description:
+                  'issues counted on the batches but not stored one by one: each stage step stores at most 5,000 per batch (per hook) and one issues_truncated line for the rest',
               },
               failedBatches: {
                 type: 'array',
-                items: { type: 'object', properties: { batchIndex: { type: 'integer' }, stage: { type: 'string' }, kind: { type: 'string' }, reason: { type: 'string' }, logs: { type: 'array', items: { type: 'string' } } } },
+                items: {
+                  type: 'object',
+                  properties: {
+                    batchIndex: { type: 'integer' },
+                    stage: { type: 'string' },
+                    kind: { type: 'string' },
+                    reason: { type: 'string' },
+                    logs: { type: 'array', items: { type: 'string' } },
+                  },
+                },
               },
             },
           },
@@ -89,10 +105,20 @@ export const openApiDocument = {
           batches: { type: 'array', items: { type: 'integer', minimum: 0 }, description: 'failed batches to replay (default: every replayable one)' },
           hook: { ...conventionIdSchema, description: 'the hook the overrides apply to (default: every hook)' },
           memory: { type: 'string', description: 'memory limit for the replayed hooks, e.g. "2g"' },
-          image: { type: 'string', maxLength: 512, description: 'image for the replayed hooks (Kubernetes runner): it runs with the data volume mounted, so this is code execution like PUT /api/conventions/{id}' },
+          image: {
+            type: 'string',
+            maxLength: 512,
+            description:
+              'image for the replayed hooks (Kubernetes runner): it runs with the data volume mounted, so this is code execution like PUT /api/conventions/{id}',
+          },
         },
       },
-      Convention: { type: 'object', description: 'a convention document (see README "Conventions")', required: ['id'], properties: { id: { type: 'string' } } },
+      Convention: {
+        type: 'object',
+        description: 'a convention document (see README "Conventions")',
+        required: ['id'],
+        properties: { id: { type: 'string' } },
+      },
     },
   },
   paths: {
@@ -102,7 +128,11 @@ export const openApiDocument = {
         summary: 'start an ingest run (publishes a start-ingest job)',
         ...secured,
         requestBody: { required: true, ...json(ref('StartIngest')) },
-        responses: { '202': { description: 'queued', ...json({ type: 'object', properties: { jobId: { type: 'string' }, status: { const: 'queued' } } }) }, '400': error('invalid body; names the field'), ...unauthorized },
+        responses: {
+          '202': { description: 'queued', ...json({ type: 'object', properties: { jobId: { type: 'string' }, status: { const: 'queued' } } }) },
+          '400': error('invalid body; names the field'),
+          ...unauthorized,
+        },
       },
       get: {
         summary: 'list runs, newest first',
@@ -113,18 +143,51 @@ export const openApiDocument = {
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
           { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
         ],
-        responses: { '200': { description: 'a page of runs', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('RunSummary') }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } } }) }, '400': error('bad query'), ...unauthorized },
+        responses: {
+          '200': {
+            description: 'a page of runs',
+            ...json({
+              type: 'object',
+              properties: {
+                items: { type: 'array', items: ref('RunSummary') },
+                total: { type: 'integer' },
+                limit: { type: 'integer' },
+                offset: { type: 'integer' },
+              },
+            }),
+          },
+          '400': error('bad query'),
+          ...unauthorized,
+        },
       },
     },
     '/api/ingestions/{id}': {
-      get: { summary: 'the run card', ...secured, parameters: [runId], responses: { '200': { description: 'the run', ...json(ref('RunCard')) }, '400': error('the id is not a run id'), '404': error('no such run'), ...unauthorized } },
+      get: {
+        summary: 'the run card',
+        ...secured,
+        parameters: [runId],
+        responses: {
+          '200': { description: 'the run', ...json(ref('RunCard')) },
+          '400': error('the id is not a run id'),
+          '404': error('no such run'),
+          ...unauthorized,
+        },
+      },
     },
     '/api/ingestions/{id}/issues': {
       get: {
         summary: 'record issues of a run (records that did not pass, lines that could not be read)',
         ...secured,
-        parameters: [runId, { name: 'batch', in: 'query', schema: { type: 'integer', minimum: 0 } }, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }],
-        responses: { '200': { description: 'issues', ...json({ type: 'object', properties: { items: { type: 'array' }, limit: { type: 'integer' } } }) }, '404': error('no such run'), ...unauthorized },
+        parameters: [
+          runId,
+          { name: 'batch', in: 'query', schema: { type: 'integer', minimum: 0 } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        ],
+        responses: {
+          '200': { description: 'issues', ...json({ type: 'object', properties: { items: { type: 'array' }, limit: { type: 'integer' } } }) },
+          '404': error('no such run'),
+          ...unauthorized,
+        },
       },
     },
     '/api/ingestions/{id}/replay': {
@@ -148,21 +211,45 @@ export const openApiDocument = {
         summary: 'what became of a start request: its run id, or why it was refused',
         ...secured,
         parameters: [{ name: 'jobId', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { '200': { description: 'the start job', ...json({ type: 'object', properties: { state: { type: 'string' }, runId: { type: ['string', 'null'] }, failure: { type: ['object', 'null'] } } }) }, '404': error('unknown or expired job'), ...unauthorized },
+        responses: {
+          '200': {
+            description: 'the start job',
+            ...json({
+              type: 'object',
+              properties: { state: { type: 'string' }, runId: { type: ['string', 'null'] }, failure: { type: ['object', 'null'] } },
+            }),
+          },
+          '404': error('unknown or expired job'),
+          ...unauthorized,
+        },
       },
     },
     '/api/conventions': {
       get: { summary: 'list conventions', ...secured, responses: { '200': { description: 'conventions' }, ...unauthorized } },
     },
     '/api/conventions/{id}': {
-      get: { summary: 'a convention', ...secured, parameters: [conventionId], responses: { '200': { description: 'the convention', ...json(ref('Convention')) }, '400': error('the id is not a convention id'), '404': error('no such convention'), ...unauthorized } },
+      get: {
+        summary: 'a convention',
+        ...secured,
+        parameters: [conventionId],
+        responses: {
+          '200': { description: 'the convention', ...json(ref('Convention')) },
+          '400': error('the id is not a convention id'),
+          '404': error('no such convention'),
+          ...unauthorized,
+        },
+      },
       put: {
         summary: 'register or replace a convention (validated; the body id must match the path)',
         description: `The convention's \`command\` is run by the local runner on the service host as given, and its \`image\` by the Kubernetes runner with the data volume mounted; runs started afterwards use them. ${TOKEN_RUNS_CODE}`,
         ...secured,
         parameters: [conventionId],
         requestBody: { required: true, ...json(ref('Convention')) },
-        responses: { '200': { description: 'stored', ...json({ type: 'object', properties: { id: { type: 'string' }, created: { type: 'boolean' } } }) }, '400': error('invalid convention; names the field'), ...unauthorized },
+        responses: {
+          '200': { description: 'stored', ...json({ type: 'object', properties: { id: { type: 'string' }, created: { type: 'boolean' } } }) },
+          '400': error('invalid convention; names the field'),
+          ...unauthorized,
+        },
       },
     },
   },

@@ -17,7 +17,12 @@ export function replayResponse(runId: string, result: ReplayResult) {
     case 'not-found':
       throw new NotFoundException(`no run ${runId}`);
     case 'nothing-to-replay':
-      throw new ConflictException({ statusCode: 409, error: 'Conflict', message: `run ${runId} has no failed batch that can be replayed`, skipped: result.skipped });
+      throw new ConflictException({
+        statusCode: 409,
+        error: 'Conflict',
+        message: `run ${runId} has no failed batch that can be replayed`,
+        skipped: result.skipped,
+      });
     case 'active-run-exists':
       throw new ConflictException(
         `run ${runId} cannot be reopened: its convention has another active run${result.activeRunId ? ` (${result.activeRunId})` : ''}`,

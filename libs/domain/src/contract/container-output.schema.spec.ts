@@ -23,11 +23,23 @@ describe('container output line schemas', () => {
     it.each([
       ['a NUL in a nested string', { source_id: 'r', metadata: { a: { b: 'x\u0000y' } } }, 'metadata.a.b: must not contain NUL'],
       ['a NUL in a key', { source_id: 'r', metadata: { 'k\u0000': 1 } }, 'metadata."k\\u0000": key must not contain NUL'],
-      ['a lone surrogate in a value', { source_id: 'r', metadata: { list: ['ok', '\ud800'] } }, 'metadata.list.1: must not contain NUL characters or unpaired UTF-16 surrogates'],
+      [
+        'a lone surrogate in a value',
+        { source_id: 'r', metadata: { list: ['ok', '\ud800'] } },
+        'metadata.list.1: must not contain NUL characters or unpaired UTF-16 surrogates',
+      ],
       ['a lone surrogate in a key', { source_id: 'r', metadata: { '\udc00': 1 } }, 'metadata."\\udc00": key must not contain'],
-      ['a source id that is not well-formed Unicode', { source_id: 'id-\ud83d', metadata: {} }, 'source_id: must not contain NUL characters or unpaired UTF-16 surrogates'],
+      [
+        'a source id that is not well-formed Unicode',
+        { source_id: 'id-\ud83d', metadata: {} },
+        'source_id: must not contain NUL characters or unpaired UTF-16 surrogates',
+      ],
       ['a NUL in a file name', { source_id: 'r', files: [{ name: 'a\u0000', relative_path: 'a' }] }, 'files.0.name: must not contain NUL'],
-      ['a __proto__ key, which would vanish', JSON.parse('{"source_id":"r","metadata":{"__proto__":{"x":1}}}'), 'metadata.__proto__: the key "__proto__" is not allowed'],
+      [
+        'a __proto__ key, which would vanish',
+        JSON.parse('{"source_id":"r","metadata":{"__proto__":{"x":1}}}'),
+        'metadata.__proto__: the key "__proto__" is not allowed',
+      ],
       ['nesting deeper than 64 levels', { source_id: 'r', metadata: nested(64) }, 'nests deeper than 64 levels'],
     ])('refuses %s, naming where', (_what, record, reason) => {
       expect(reasons(ingestedRecordSchema, record).join('; ')).toContain(reason);

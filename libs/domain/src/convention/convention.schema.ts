@@ -8,18 +8,24 @@ import { jsonValueProblems } from './storable-json.js';
 /** Free text of a convention: stored in jsonb and passed to processes, so NUL is refused. */
 const text = z.string().refine(isStorableText, STORABLE_TEXT_MESSAGE);
 
-const memory = z
-  .string()
-  .refine((v) => parseMemory(v) !== undefined, 'must be a memory size such as "256m", "1.5g" or "512Mi"');
+const memory = z.string().refine((v) => parseMemory(v) !== undefined, 'must be a memory size such as "256m", "1.5g" or "512Mi"');
 
 const limits = z
   .object({
-    timeout_seconds: z.number().int().positive().max(7 * 24 * 3600).default(3600),
+    timeout_seconds: z
+      .number()
+      .int()
+      .positive()
+      .max(7 * 24 * 3600)
+      .default(3600),
     memory: memory.default('1g'),
     // A number is a quantity too, and gets the same check: String(1e308) is no quantity.
     cpu: z
       .union([z.string(), z.number()], { error: 'must be a CPU quantity such as "0.5", 2 or "250m"' })
-      .refine((v) => parseCpu(v) !== undefined, `must be a CPU quantity such as "0.5", 2 or "250m": at least 1m, at most ${MAX_CPU_MILLICORES / 1000} cores, no finer than 1m`)
+      .refine(
+        (v) => parseCpu(v) !== undefined,
+        `must be a CPU quantity such as "0.5", 2 or "250m": at least 1m, at most ${MAX_CPU_MILLICORES / 1000} cores, no finer than 1m`,
+      )
       .transform(String)
       .default('0.5'),
   })

@@ -24,7 +24,15 @@ hooks:
   it('names every field that is wrong', () => {
     const attempt = () =>
       parseConvention(
-        JSON.stringify({ id: 'Bad Id', ingester: { command: [] }, hooks: [{ name: 'a', command: ['x'], limits: { memory: 'lots' } }, { name: 'a', command: ['y'] }], extra: 1 }),
+        JSON.stringify({
+          id: 'Bad Id',
+          ingester: { command: [] },
+          hooks: [
+            { name: 'a', command: ['x'], limits: { memory: 'lots' } },
+            { name: 'a', command: ['y'] },
+          ],
+          extra: 1,
+        }),
         'conv.json',
       );
     expect(attempt).toThrow(InvalidConventionError);
@@ -80,9 +88,12 @@ describe('convention limits and config', () => {
     expect(validateConvention(withIngester({ limits: { cpu } })).ingester!.limits.cpu).toBe(String(cpu));
   });
 
-  it.each([1e308, 1e-7, 0.0001, 0, -1, Number.NaN, '1e+308', '0', '0.0001', '5000', 'lots', '1.5 m'])('refuses the CPU quantity %j, as a number too', (cpu) => {
-    expect(problemsOf(withIngester({ limits: { cpu } }))).toContain('ingester.limits.cpu: must be a CPU quantity');
-  });
+  it.each([1e308, 1e-7, 0.0001, 0, -1, Number.NaN, '1e+308', '0', '0.0001', '5000', 'lots', '1.5 m'])(
+    'refuses the CPU quantity %j, as a number too',
+    (cpu) => {
+      expect(problemsOf(withIngester({ limits: { cpu } }))).toContain('ingester.limits.cpu: must be a CPU quantity');
+    },
+  );
 
   it('refuses a __proto__ key in config, at any depth, naming it (it would vanish on the way to the container)', () => {
     const topLevel = JSON.parse('{"id": "c", "ingester": {"command": ["x"], "config": {"__proto__": {"polluted": true}, "page_size": 10}}}');

@@ -45,7 +45,10 @@ export function jsonValueProblems(value: unknown, maxDepth = MAX_CONFIG_DEPTH): 
       }
       for (const [key, item] of Object.entries(current)) {
         if (key === '__proto__') {
-          problems.push({ path: [...path, key], message: 'the key "__proto__" is not allowed: JavaScript takes it for the object\'s prototype, so it would not reach the container' });
+          problems.push({
+            path: [...path, key],
+            message: 'the key "__proto__" is not allowed: JavaScript takes it for the object\'s prototype, so it would not reach the container',
+          });
         } else if (!isStorableText(key)) {
           // The key itself cannot be echoed as is: name it escaped and shortened.
           problems.push({ path: [...path, JSON.stringify(key).slice(0, 60)], message: `key ${STORABLE_TEXT_MESSAGE}` });

@@ -9,7 +9,9 @@ interface ServerError extends Error {
 
 function isServerError(err: unknown): err is ServerError {
   const candidate = err as Partial<ServerError> | null;
-  return err instanceof Error && typeof candidate?.code === 'string' && /^[0-9A-Z]{5}$/.test(candidate.code) && typeof candidate.severity === 'string';
+  return (
+    err instanceof Error && typeof candidate?.code === 'string' && /^[0-9A-Z]{5}$/.test(candidate.code) && typeof candidate.severity === 'string'
+  );
 }
 
 /** drizzle's query error: its message is the SQL text and its parameters, i.e. record data. */

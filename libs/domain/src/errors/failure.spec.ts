@@ -3,7 +3,7 @@ import { describeFailure } from './failure.js';
 import { PermanentError } from './permanent.error.js';
 
 describe(describeFailure.name, () => {
-  it('keeps a classified failure\'s message and the container\'s last lines, bounded and storable in Postgres', () => {
+  it("keeps a classified failure's message and the container's last lines, bounded and storable in Postgres", () => {
     const lines = Array.from({ length: 80 }, (_, i) => `line ${i}`);
     lines.push(`binary \u0000 and a half pair \ud800 ${'x'.repeat(1000)}`);
     const failure = describeFailure(new PermanentError(`hook "h" exited with code 2 \u0000 ${'r'.repeat(5000)}`, ErrorKind.HookExit, lines));
@@ -16,7 +16,11 @@ describe(describeFailure.name, () => {
     expect(failure.logTail.at(-1)).toHaveLength(500);
   });
 
-  it('keeps an unexpected error\'s name and message, with no stack', () => {
-    expect(describeFailure(new TypeError('x is undefined'))).toEqual({ kind: ErrorKind.Unexpected, reason: 'TypeError: x is undefined', logTail: [] });
+  it("keeps an unexpected error's name and message, with no stack", () => {
+    expect(describeFailure(new TypeError('x is undefined'))).toEqual({
+      kind: ErrorKind.Unexpected,
+      reason: 'TypeError: x is undefined',
+      logTail: [],
+    });
   });
 });

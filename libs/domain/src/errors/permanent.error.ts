@@ -5,13 +5,7 @@ import { type ErrorContext, InfrastructureError } from './infrastructure.error.j
 export class PermanentError extends InfrastructureError {
   readonly retryable: boolean = false;
 
-  constructor(
-    message: string,
-    kind: ErrorKind,
-    logTail: readonly string[] = [],
-    context: ErrorContext = {},
-    options?: ErrorOptions,
-  ) {
+  constructor(message: string, kind: ErrorKind, logTail: readonly string[] = [], context: ErrorContext = {}, options?: ErrorOptions) {
     super(message, kind, logTail, context, options);
     this.name = 'PermanentError';
     Object.setPrototypeOf(this, PermanentError.prototype);

@@ -50,7 +50,10 @@ export async function migrate(url: string, migrationsDir: string): Promise<Migra
     );
     await client.query('ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum text');
     const done = new Map(
-      (await client.query<{ name: string; checksum: string | null }>('SELECT name, checksum FROM schema_migrations')).rows.map((r) => [r.name, r.checksum]),
+      (await client.query<{ name: string; checksum: string | null }>('SELECT name, checksum FROM schema_migrations')).rows.map((r) => [
+        r.name,
+        r.checksum,
+      ]),
     );
     for (const file of files) {
       const text = await readFile(path.join(migrationsDir, file), 'utf8');

@@ -89,13 +89,7 @@ export class BatchRepository {
         erroredCount: batch.erroredCount,
         updatedAt: sql`now()`,
       })
-      .where(
-        and(
-          eq(ingestBatches.runId, batch.runId),
-          eq(ingestBatches.batchIndex, batch.batchIndex),
-          eq(ingestBatches.state, BatchState.Sourced),
-        ),
-      )
+      .where(and(eq(ingestBatches.runId, batch.runId), eq(ingestBatches.batchIndex, batch.batchIndex), eq(ingestBatches.state, BatchState.Sourced)))
       .returning();
     return row;
   }
@@ -104,9 +98,7 @@ export class BatchRepository {
     const [row] = await tx
       .update(ingestBatches)
       .set({ state: BatchState.Published, publishedCount, updatedAt: sql`now()` })
-      .where(
-        and(eq(ingestBatches.runId, runId), eq(ingestBatches.batchIndex, batchIndex), eq(ingestBatches.state, BatchState.Hooked)),
-      )
+      .where(and(eq(ingestBatches.runId, runId), eq(ingestBatches.batchIndex, batchIndex), eq(ingestBatches.state, BatchState.Hooked)))
       .returning();
     return row;
   }
@@ -125,13 +117,7 @@ export class BatchRepository {
    * publisher only a hooked one (so a late or stray failure never takes a batch from the stage
    * that holds it); undefined when the batch is not there.
    */
-  async markFailed(
-    tx: Executor,
-    runId: string,
-    batchIndex: number,
-    stage: string,
-    failure: FailureRecord,
-  ): Promise<IngestBatchRow | undefined> {
+  async markFailed(tx: Executor, runId: string, batchIndex: number, stage: string, failure: FailureRecord): Promise<IngestBatchRow | undefined> {
     const [row] = await tx
       .update(ingestBatches)
       .set({
@@ -142,7 +128,9 @@ export class BatchRepository {
         failureLogs: failure.logTail,
         updatedAt: sql`now()`,
       })
-      .where(and(eq(ingestBatches.runId, runId), eq(ingestBatches.batchIndex, batchIndex), inArray(ingestBatches.state, FAILABLE_BY_STAGE[stage] ?? OPEN)))
+      .where(
+        and(eq(ingestBatches.runId, runId), eq(ingestBatches.batchIndex, batchIndex), inArray(ingestBatches.state, FAILABLE_BY_STAGE[stage] ?? OPEN)),
+      )
       .returning();
     return row;
   }

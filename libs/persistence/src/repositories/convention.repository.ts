@@ -20,9 +20,6 @@ export class ConventionRepository {
   }
 
   async list(db: Executor): Promise<Array<{ id: string; spec: Convention; updatedAt: Date }>> {
-    return db
-      .select({ id: conventions.id, spec: conventions.spec, updatedAt: conventions.updatedAt })
-      .from(conventions)
-      .orderBy(asc(conventions.id));
+    return db.select({ id: conventions.id, spec: conventions.spec, updatedAt: conventions.updatedAt }).from(conventions).orderBy(asc(conventions.id));
   }
 }

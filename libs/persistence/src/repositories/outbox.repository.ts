@@ -34,7 +34,12 @@ export class OutboxRepository {
       await tx
         .update(outboxEvents)
         .set({ relayedAt: sql`now()` })
-        .where(inArray(outboxEvents.id, rows.map((r) => r.id)));
+        .where(
+          inArray(
+            outboxEvents.id,
+            rows.map((r) => r.id),
+          ),
+        );
       return rows.length;
     });
   }
@@ -48,6 +53,10 @@ export class OutboxRepository {
   }
 
   listForRun(db: Executor, runId: string): Promise<OutboxEventRow[]> {
-    return db.select().from(outboxEvents).where(sql`${outboxEvents.runId} = ${runId}`).orderBy(asc(outboxEvents.id));
+    return db
+      .select()
+      .from(outboxEvents)
+      .where(sql`${outboxEvents.runId} = ${runId}`)
+      .orderBy(asc(outboxEvents.id));
   }
 }

@@ -10,7 +10,10 @@ export class RecordIssueRepository {
   async insertMany(tx: Executor, issues: readonly RecordIssue[]): Promise<void> {
     for (let i = 0; i < issues.length; i += CHUNK) {
       // A repeated stage step writes the same issues again; the dedup index keeps one copy.
-      await tx.insert(recordIssues).values(issues.slice(i, i + CHUNK)).onConflictDoNothing();
+      await tx
+        .insert(recordIssues)
+        .values(issues.slice(i, i + CHUNK))
+        .onConflictDoNothing();
     }
   }
 

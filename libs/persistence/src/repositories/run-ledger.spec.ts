@@ -76,7 +76,16 @@ describe(RunLedger.name, () => {
       expect(repeated.outcome).toBe('existing');
       expect(repeated.outcome === 'existing' && repeated.run.id).toBe(runId);
       // finish it so other tests can start runs
-      await ledger.recordSourced({ runId, batchIndex: 0, ingesterAttempt: 1, recordCount: 0, invalidCount: 0, hasMore: false, nextSession: null, finishIngestion: true });
+      await ledger.recordSourced({
+        runId,
+        batchIndex: 0,
+        ingesterAttempt: 1,
+        recordCount: 0,
+        invalidCount: 0,
+        hasMore: false,
+        nextSession: null,
+        finishIngestion: true,
+      });
       expect((await ledger.runs.find(database.db, runId))?.status).toBe('completed');
     });
   });
@@ -87,9 +96,7 @@ describe(RunLedger.name, () => {
       await sourceBatches(runId, 50);
       await hookAll(runId, 50);
       const publishOrFail = (i: number) =>
-        i % 5 === 0
-          ? ledger.failBatch(runId, i, 'publisher', failure)
-          : ledger.recordPublished(runId, i, async () => 7);
+        i % 5 === 0 ? ledger.failBatch(runId, i, 'publisher', failure) : ledger.recordPublished(runId, i, async () => 7);
 
       const results = await Promise.all(Array.from({ length: 50 }, (_, i) => publishOrFail(i)));
       expect(results.filter((r) => r.applied)).toHaveLength(50);
@@ -115,7 +122,16 @@ describe(RunLedger.name, () => {
 
     it('does not complete before ingestion has finished', async () => {
       const runId = await startRun();
-      await ledger.recordSourced({ runId, batchIndex: 0, ingesterAttempt: 1, recordCount: 3, invalidCount: 0, hasMore: true, nextSession: { offset: 3 }, finishIngestion: false });
+      await ledger.recordSourced({
+        runId,
+        batchIndex: 0,
+        ingesterAttempt: 1,
+        recordCount: 3,
+        invalidCount: 0,
+        hasMore: true,
+        nextSession: { offset: 3 },
+        finishIngestion: false,
+      });
       await hookAll(runId, 1);
       const published = await ledger.recordPublished(runId, 0, async () => 3);
       expect(published).toMatchObject({ applied: true, completed: false });
@@ -145,7 +161,16 @@ describe(RunLedger.name, () => {
       await sourceBatches(runId, 1);
       await hookAll(runId, 1);
       await ledger.recordPublished(runId, 0, async () => 10);
-      const late = await ledger.recordSourced({ runId, batchIndex: 1, ingesterAttempt: 1, recordCount: 5, invalidCount: 0, hasMore: false, nextSession: null, finishIngestion: true });
+      const late = await ledger.recordSourced({
+        runId,
+        batchIndex: 1,
+        ingesterAttempt: 1,
+        recordCount: 5,
+        invalidCount: 0,
+        hasMore: false,
+        nextSession: null,
+        finishIngestion: true,
+      });
       expect(late).toMatchObject({ applied: false, runTerminal: true });
       expect(await ledger.batches.find(database.db, runId, 1)).toBeUndefined();
     });

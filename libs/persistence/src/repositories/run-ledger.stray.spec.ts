@@ -25,10 +25,26 @@ describe(`${RunLedger.name} refuses failures that do not follow from the ledger`
     const runId = randomUUID();
     const convention = validateConvention({ id: `stray-${runId.slice(0, 8)}`, ingester: { command: ['true'] } });
     await new ConventionRepository().upsert(database.db, convention);
-    await ledger.runs.create(database.db, { id: runId, conventionId: convention.id, startJobId: `start-${runId}`, convention, batchSize: 10, recordLimit: null });
+    await ledger.runs.create(database.db, {
+      id: runId,
+      conventionId: convention.id,
+      startJobId: `start-${runId}`,
+      convention,
+      batchSize: 10,
+      recordLimit: null,
+    });
     await ledger.runs.markRunning(database.db, runId);
     for (let i = 0; i < sourced; i++) {
-      await ledger.recordSourced({ runId, batchIndex: i, ingesterAttempt: 1, recordCount: 10, invalidCount: 0, hasMore: true, nextSession: { offset: i + 1 }, finishIngestion: false });
+      await ledger.recordSourced({
+        runId,
+        batchIndex: i,
+        ingesterAttempt: 1,
+        recordCount: 10,
+        invalidCount: 0,
+        hasMore: true,
+        nextSession: { offset: i + 1 },
+        finishIngestion: false,
+      });
     }
     return runId;
   }
@@ -47,7 +63,7 @@ describe(`${RunLedger.name} refuses failures that do not follow from the ledger`
       expect(await ledger.batches.find(database.db, runId, batchIndex)).toBeUndefined();
     });
 
-    it('fails the ingestion on the run\'s next batch', async () => {
+    it("fails the ingestion on the run's next batch", async () => {
       const runId = await runWithBatches(2);
       expect((await ledger.failIngestion(runId, 2, failure)).applied).toBe(true);
       expect(await run(runId)).toMatchObject({ ingestionFinished: true, batchesFailed: 1 });

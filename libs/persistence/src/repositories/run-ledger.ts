@@ -70,11 +70,7 @@ export class RunLedger {
    * Publishes batch n: `insertRecords` runs inside the transaction that moves the batch to
    * published, so records are written exactly once with the counters that count them.
    */
-  recordPublished(
-    runId: string,
-    batchIndex: number,
-    insertRecords: (tx: Executor) => Promise<number>,
-  ): Promise<LedgerResult> {
+  recordPublished(runId: string, batchIndex: number, insertRecords: (tx: Executor) => Promise<number>): Promise<LedgerResult> {
     return this.guarded(runId, async (tx) => {
       const moved = await this.batches.markPublished(tx, runId, batchIndex, 0);
       if (!moved) return this.notApplied(tx, runId, batchIndex);

@@ -1,15 +1,4 @@
-import {
-  bigint,
-  bigserial,
-  boolean,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  uuid,
-} from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { BatchState, Convention, HookCounts, RunStatus } from '#osa/domain';
 
 // Mirrors migrations/*.sql, which are the source of truth for the database.

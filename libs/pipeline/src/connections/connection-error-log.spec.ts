@@ -16,7 +16,9 @@ describe(ConnectionErrorLog.name, () => {
   it('logs the first error of a burst with its code and counts the repeats', () => {
     const { log, lines, advance } = setup();
     for (let i = 0; i < 50; i++) log.report(refused);
-    expect(lines).toEqual([{ msg: 'queue ingest-next-batch: connect ECONNREFUSED 127.0.0.1:6379', source: 'queue ingest-next-batch', code: 'ECONNREFUSED' }]);
+    expect(lines).toEqual([
+      { msg: 'queue ingest-next-batch: connect ECONNREFUSED 127.0.0.1:6379', source: 'queue ingest-next-batch', code: 'ECONNREFUSED' },
+    ]);
     advance(30_000);
     log.report(refused);
     expect(lines[1]).toMatchObject({ repeatsSinceLastLine: 49 });

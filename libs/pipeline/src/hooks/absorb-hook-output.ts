@@ -61,7 +61,12 @@ export async function absorbHookOutput(args: {
         continue;
       }
       if (!args.expected(id)) {
-        if (part.has(id)) await invalid('duplicate_outcome', () => `${where()} gives "${id}" an outcome, but an earlier run of the hook gave it one; that one is kept`, id);
+        if (part.has(id))
+          await invalid(
+            'duplicate_outcome',
+            () => `${where()} gives "${id}" an outcome, but an earlier run of the hook gave it one; that one is kept`,
+            id,
+          );
         else await invalid('unknown_id', () => `${where()} names id "${id}", which this run of the hook was not given`, id);
         continue;
       }
@@ -70,13 +75,27 @@ export async function absorbHookOutput(args: {
       // an unusable line of its own, so a record's lines are each accounted once.
       const nth = tally.add(position, fileIndex, line.lineNumber);
       if (nth === 1) await part.add({ id, outcome: output.outcome, ...withoutId(result.value as { id: string }) } as OutcomeLine);
-      else await invalid('duplicate_outcome', () => `${where()} is outcome line ${nth} for "${id}"; a record may have one, so it is errored as conflicting`, id);
+      else
+        await invalid(
+          'duplicate_outcome',
+          () => `${where()} is outcome line ${nth} for "${id}"; a record may have one, so it is errored as conflicting`,
+          id,
+        );
     }
   }
   for (const position of tally.conflicted()) {
     const id = records.idAt(position);
-    const lines = tally.describe(position, HOOK_OUTPUTS.map((o) => o.file));
-    await part.add({ id, outcome: 'errored', kind: CONFLICTING_OUTCOMES, retryable: false, error: `conflicting outcomes: the hook wrote ${lines} for this record; it must write exactly one` });
+    const lines = tally.describe(
+      position,
+      HOOK_OUTPUTS.map((o) => o.file),
+    );
+    await part.add({
+      id,
+      outcome: 'errored',
+      kind: CONFLICTING_OUTCOMES,
+      retryable: false,
+      error: `conflicting outcomes: the hook wrote ${lines} for this record; it must write exactly one`,
+    });
   }
 }
 

@@ -32,7 +32,11 @@ describe(HookCheckpoint.name, () => {
       await HookCheckpoint.load(cp, records);
       await writeFile(
         path.join(cp, 'part-a1-s0.jsonl'),
-        jsonl({ id: 'a', outcome: 'passed', features: [1] }, { id: 'b', outcome: 'rejected', reason: 'no' }, { id: 'c', outcome: 'errored', error: 'OOM at 8g, alone', retryable: false }),
+        jsonl(
+          { id: 'a', outcome: 'passed', features: [1] },
+          { id: 'b', outcome: 'rejected', reason: 'no' },
+          { id: 'c', outcome: 'errored', error: 'OOM at 8g, alone', retryable: false },
+        ),
       );
       // The old issues file also listed the rejection and the error.
       await writeFile(
@@ -55,8 +59,14 @@ describe(HookCheckpoint.name, () => {
     it('takes the last line for a record within a part and the first part across parts', async () => {
       const cp = path.join(dir, 'cp');
       await HookCheckpoint.load(cp, records);
-      await writeFile(path.join(cp, 'part-a1-s0.jsonl'), jsonl({ id: 'a', outcome: 'passed', features: [] }, { id: 'a', outcome: 'errored', error: 'conflict', kind: 'conflicting_outcomes' }));
-      await writeFile(path.join(cp, 'part-a1-s1.jsonl'), jsonl({ id: 'a', outcome: 'passed', features: [] }, { id: 'b', outcome: 'passed', features: [] }));
+      await writeFile(
+        path.join(cp, 'part-a1-s0.jsonl'),
+        jsonl({ id: 'a', outcome: 'passed', features: [] }, { id: 'a', outcome: 'errored', error: 'conflict', kind: 'conflicting_outcomes' }),
+      );
+      await writeFile(
+        path.join(cp, 'part-a1-s1.jsonl'),
+        jsonl({ id: 'a', outcome: 'passed', features: [] }, { id: 'b', outcome: 'passed', features: [] }),
+      );
       const checkpoint = await HookCheckpoint.load(cp, records);
       expect(checkpoint.get('a')?.outcome).toBe('errored');
       expect(checkpoint.counts()).toEqual({ passed: 1, rejected: 0, errored: 1, invalid: 0 });
@@ -68,7 +78,8 @@ describe(HookCheckpoint.name, () => {
     it('keeps the first issues on disk and the count of the rest, so a reload counts them all', async () => {
       const cp = path.join(dir, 'cp');
       const part = await (await HookCheckpoint.load(cp, records)).openPart('a1-s0');
-      for (let line = 1; line <= MAX_LISTED_ISSUES + 3; line++) await part.addIssue(() => ({ ...place, lineNumber: line, kind: 'invalid_output', reason: 'garbage' }));
+      for (let line = 1; line <= MAX_LISTED_ISSUES + 3; line++)
+        await part.addIssue(() => ({ ...place, lineNumber: line, kind: 'invalid_output', reason: 'garbage' }));
       await part.commit();
       const lines = (await readFile(path.join(cp, 'part-a1-s0.issues.jsonl'), 'utf8')).trim().split('\n');
       expect(lines).toHaveLength(MAX_LISTED_ISSUES + 1);
@@ -102,8 +113,16 @@ describe(HookCheckpoint.name, () => {
       expect((await all(checkpoint)).map((i) => [i.sourceId, i.kind, i.reason])).toEqual([
         ['c', 'duplicate_outcome', 'rejections.jsonl line 2 is outcome line 2 for "c"; a record may have one, so it is errored as conflicting'],
         ['a', 'duplicate_outcome', 'errors.jsonl line 1 is outcome line 2 for "a"; a record may have one, so it is errored as conflicting'],
-        ['a', 'conflicting_outcomes', 'conflicting outcomes: the hook wrote 2 outcome lines (features.jsonl line 1, errors.jsonl line 1) for this record; it must write exactly one'],
-        ['c', 'conflicting_outcomes', 'conflicting outcomes: the hook wrote 2 outcome lines (rejections.jsonl lines 1 and 2) for this record; it must write exactly one'],
+        [
+          'a',
+          'conflicting_outcomes',
+          'conflicting outcomes: the hook wrote 2 outcome lines (features.jsonl line 1, errors.jsonl line 1) for this record; it must write exactly one',
+        ],
+        [
+          'c',
+          'conflicting_outcomes',
+          'conflicting outcomes: the hook wrote 2 outcome lines (rejections.jsonl lines 1 and 2) for this record; it must write exactly one',
+        ],
       ]);
     });
 

@@ -112,7 +112,13 @@ export class HookExecutor {
     }
   }
 
-  private async runSubset(job: HookExecution, checkpoint: HookCheckpoint, subset: readonly number[], memory: number, wholeBatch: boolean): Promise<void> {
+  private async runSubset(
+    job: HookExecution,
+    checkpoint: HookCheckpoint,
+    subset: readonly number[],
+    memory: number,
+    wholeBatch: boolean,
+  ): Promise<void> {
     const step = this.step++;
     const root = path.join(BatchLayout.hooksAttempt(job.runId, job.batchIndex, job.attempt), job.hook.name, `s${step}`);
     const dirs = { in: path.join(root, 'in'), out: path.join(root, 'out'), files: job.filesDir };

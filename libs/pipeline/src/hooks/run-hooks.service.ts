@@ -76,7 +76,13 @@ export class RunHooksService {
       for (let p = 0; p < records.size; p++) {
         if (checkpoint.hasPosition(p)) continue;
         counts.missing++;
-        if (!listed.full) listed.add({ ...place, sourceId: records.idAt(p), kind: 'missing', reason: `hook "${name}" wrote no outcome for this record (missing output)` });
+        if (!listed.full)
+          listed.add({
+            ...place,
+            sourceId: records.idAt(p),
+            kind: 'missing',
+            reason: `hook "${name}" wrote no outcome for this record (missing output)`,
+          });
       }
       // Issues are streamed from disk only up to the cap; the rest are known from the counts.
       listed.setTotal(counts.invalid + counts.rejected + counts.errored + counts.missing);

@@ -23,8 +23,14 @@ describe(normalizeIngesterOutput.name, () => {
     });
   const records = (...lines: string[]) => writeFile(path.join(out, 'records.jsonl'), `${lines.join('\n')}\n`);
   const good = (id: string) => JSON.stringify({ source_id: id, metadata: { id } });
-  const keptIds = async () => (await readFile(path.join(dir, 'batch', 'records.jsonl'), 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).id);
-  const issuesOf = (batch: Awaited<ReturnType<typeof normalize>>) => batch.issues.map((i) => ({ kind: i.kind, line: i.lineNumber, reason: i.reason, sourceId: i.sourceId }));
+  const keptIds = async () =>
+    (await readFile(path.join(dir, 'batch', 'records.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).id);
+  const issuesOf = (batch: Awaited<ReturnType<typeof normalize>>) =>
+    batch.issues.map((i) => ({ kind: i.kind, line: i.lineNumber, reason: i.reason, sourceId: i.sourceId }));
 
   beforeEach(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'osa-normalize-'));
@@ -86,13 +92,16 @@ describe(normalizeIngesterOutput.name, () => {
       ['unstorable_value', 6, 'proto'],
       ['unstorable_value', 7, 'huge-number'],
     ]);
-    expect(issues[0]!.reason).toBe('line 2: metadata.a.b: must not contain NUL characters or unpaired UTF-16 surrogates (Postgres cannot store them)');
+    expect(issues[0]!.reason).toBe(
+      'line 2: metadata.a.b: must not contain NUL characters or unpaired UTF-16 surrogates (Postgres cannot store them)',
+    );
     expect(issues[1]!.reason).toContain('metadata."k\\u0000": key must not contain NUL');
     expect(issues[2]!.reason).toContain('metadata.t.1: must not contain');
     expect(issues[3]!.reason).toContain('line 5: source_id: must not contain');
     expect(issues[4]!.reason).toContain('metadata.__proto__: the key "__proto__" is not allowed');
     expect(issues[5]!.reason).toContain('metadata.n: must be a finite number');
-    for (const issue of issues) expect(issue.reason.includes('\u0000') || !(issue.reason as string & { isWellFormed(): boolean }).isWellFormed()).toBe(false);
+    for (const issue of issues)
+      expect(issue.reason.includes('\u0000') || !(issue.reason as string & { isWellFormed(): boolean }).isWellFormed()).toBe(false);
     expect(await keptIds()).toEqual(['a', 'b']);
   });
 
@@ -101,7 +110,14 @@ describe(normalizeIngesterOutput.name, () => {
     await records(good('a'), huge, good('b'));
     const batch = await normalize();
     expect(batch).toMatchObject({ recordCount: 2, invalidCount: 1 });
-    expect(issuesOf(batch)).toEqual([{ kind: 'oversized_record', line: 2, sourceId: undefined, reason: `line 2 is ${huge.length} bytes, over the ${8 * 1024 * 1024}-byte limit for one line` }]);
+    expect(issuesOf(batch)).toEqual([
+      {
+        kind: 'oversized_record',
+        line: 2,
+        sourceId: undefined,
+        reason: `line 2 is ${huge.length} bytes, over the ${8 * 1024 * 1024}-byte limit for one line`,
+      },
+    ]);
   });
 
   it('refuses a record that is over the size limit once written out (1e20 is stored as 21 digits)', async () => {
@@ -110,15 +126,25 @@ describe(normalizeIngesterOutput.name, () => {
     const batch = await normalize();
     expect(batch).toMatchObject({ recordCount: 1, invalidCount: 1 });
     expect(issuesOf(batch)).toEqual([
-      { kind: 'oversized_record', line: 2, sourceId: 'expands', reason: expect.stringMatching(/^line 2: the record is \d+ bytes as stored, over the 8388608-byte limit for one record$/) },
+      {
+        kind: 'oversized_record',
+        line: 2,
+        sourceId: 'expands',
+        reason: expect.stringMatching(/^line 2: the record is \d+ bytes as stored, over the 8388608-byte limit for one record$/),
+      },
     ]);
   });
 
   it('refuses a line with a raw NUL byte with a reason that can be stored', async () => {
-    await writeFile(path.join(out, 'records.jsonl'), Buffer.concat([Buffer.from(`${good('a')}\n{"source_id":"x`), Buffer.from([0]), Buffer.from(`"}\n${good('b')}\n`)]));
+    await writeFile(
+      path.join(out, 'records.jsonl'),
+      Buffer.concat([Buffer.from(`${good('a')}\n{"source_id":"x`), Buffer.from([0]), Buffer.from(`"}\n${good('b')}\n`)]),
+    );
     const batch = await normalize();
     expect(batch).toMatchObject({ recordCount: 2, invalidCount: 1 });
-    expect(issuesOf(batch)).toEqual([{ kind: 'malformed_line', line: 2, sourceId: undefined, reason: 'line 2 contains a NUL byte, which JSON does not allow' }]);
+    expect(issuesOf(batch)).toEqual([
+      { kind: 'malformed_line', line: 2, sourceId: undefined, reason: 'line 2 contains a NUL byte, which JSON does not allow' },
+    ]);
   });
 
   it('does not follow records.jsonl when it is a link to a host file', async () => {
@@ -127,7 +153,12 @@ describe(normalizeIngesterOutput.name, () => {
     const batch = await normalize();
     expect(batch).toMatchObject({ recordCount: 0, invalidCount: 1 });
     expect(issuesOf(batch)).toEqual([
-      { kind: 'refused_output_file', line: undefined, sourceId: undefined, reason: 'records.jsonl is a symbolic link: container output must be a regular file; it was not read' },
+      {
+        kind: 'refused_output_file',
+        line: undefined,
+        sourceId: undefined,
+        reason: 'records.jsonl is a symbolic link: container output must be a regular file; it was not read',
+      },
     ]);
     expect(await keptIds()).toEqual([]);
   });
@@ -136,7 +167,12 @@ describe(normalizeIngesterOutput.name, () => {
     execFileSync('mkfifo', [path.join(out, 'records.jsonl')]);
     const batch = await normalize();
     expect(issuesOf(batch)).toEqual([
-      { kind: 'refused_output_file', line: undefined, sourceId: undefined, reason: 'records.jsonl is a FIFO (named pipe): container output must be a regular file; it was not read' },
+      {
+        kind: 'refused_output_file',
+        line: undefined,
+        sourceId: undefined,
+        reason: 'records.jsonl is a FIFO (named pipe): container output must be a regular file; it was not read',
+      },
     ]);
   }, 10_000);
 
@@ -152,7 +188,7 @@ describe(normalizeIngesterOutput.name, () => {
     expect((await normalize(0)).issues).toEqual([]);
   });
 
-  it("refuses a record whose files directory is a link to a host directory", async () => {
+  it('refuses a record whose files directory is a link to a host directory', async () => {
     await mkdir(path.join(dir, 'etc'));
     await writeFile(path.join(dir, 'etc', 'passwd'), 'root:x:0:0\n');
     await symlink(path.join(dir, 'etc'), path.join(files, 'linked'));
@@ -176,7 +212,9 @@ describe(normalizeIngesterOutput.name, () => {
     const batch = await normalize();
     expect(batch).toMatchObject({ recordCount: 1, invalidCount: 1 });
     expect(batch.issues.map((i) => i.kind)).toEqual(['invalid_file', 'refused_output_file']);
-    expect(batch.issues[1]!.reason).toMatch(/^the files directory \(\$OSA_FILES\) is (a symbolic link|not a directory); it was replaced by an empty directory/);
+    expect(batch.issues[1]!.reason).toMatch(
+      /^the files directory \(\$OSA_FILES\) is (a symbolic link|not a directory); it was replaced by an empty directory/,
+    );
     expect((await lstat(files)).isDirectory()).toBe(true);
     expect(await readdir(files)).toEqual([]);
     expect(await readFile(path.join(host, 'secret'), 'utf8')).toBe('host secret\n');
@@ -207,7 +245,9 @@ describe(normalizeIngesterOutput.name, () => {
       await writeFile(path.join(out, 'session.json'), JSON.stringify({ pad: 'p'.repeat(2 * 1024 * 1024) }));
       const { value, issues } = await session();
       expect(value).toBeUndefined();
-      expect(issues).toEqual([expect.stringMatching(/^session\.json is \d+ bytes, over the 1048576-byte limit; it was not read, so ingestion stops after this batch$/)]);
+      expect(issues).toEqual([
+        expect.stringMatching(/^session\.json is \d+ bytes, over the 1048576-byte limit; it was not read, so ingestion stops after this batch$/),
+      ]);
     });
 
     it('is refused when it holds values the archive cannot store, or nests too deep', async () => {

@@ -83,7 +83,9 @@ export async function normalizeIngesterOutput(input: NormalizeInput): Promise<No
   const hookInput = await JsonLinesWriter.open(input.hookInputFile);
   const seen = new Set<string>();
   try {
-    for await (const line of wroteRecords ? readJsonLines(recordsFile, { containerOutput: true, maxLineBytes: limits.maxLineBytes, maxFileBytes: limits.maxFileBytes }) : []) {
+    for await (const line of wroteRecords
+      ? readJsonLines(recordsFile, { containerOutput: true, maxLineBytes: limits.maxLineBytes, maxFileBytes: limits.maxFileBytes })
+      : []) {
       if (line.problem) {
         issue(line.lineNumber, PROBLEM_KINDS[line.problem.kind], line.problem.message);
         continue;
@@ -106,7 +108,12 @@ export async function normalizeIngesterOutput(input: NormalizeInput): Promise<No
       }
       const record = result.data;
       if (seen.has(record.source_id)) {
-        issue(line.lineNumber, 'duplicate_source_id', `source_id "${record.source_id}" appears more than once in the batch; the first is kept`, record.source_id);
+        issue(
+          line.lineNumber,
+          'duplicate_source_id',
+          `source_id "${record.source_id}" appears more than once in the batch; the first is kept`,
+          record.source_id,
+        );
         continue;
       }
       if (batch.count >= input.limit) {
@@ -119,14 +126,22 @@ export async function normalizeIngesterOutput(input: NormalizeInput): Promise<No
         continue;
       }
       const sizeHint = record.files.reduce((sum, f) => sum + (f.size_mb ?? 0), 0) + line.byteLength / 1024 ** 2;
-      const files = record.files.map((f) => ({ ...f, storage_path: path.join(input.filesStoragePath, record.source_id, path.normalize(f.relative_path)) }));
+      const files = record.files.map((f) => ({
+        ...f,
+        storage_path: path.join(input.filesStoragePath, record.source_id, path.normalize(f.relative_path)),
+      }));
       const batchLine = JSON.stringify({ id: record.source_id, metadata: record.metadata, files });
       const hookLine = JSON.stringify({ id: record.source_id, metadata: record.metadata, size_hint_mb: round(sizeHint) } satisfies HookInputRecord);
       // Written out, a record can be longer than its line (numbers such as 1e20 are spelled in
       // full); the stages after this one read lines of at most the same limit.
       const stored = Math.max(Buffer.byteLength(batchLine), Buffer.byteLength(hookLine));
       if (stored > limits.maxLineBytes) {
-        issue(line.lineNumber, 'oversized_record', `line ${line.lineNumber}: the record is ${stored} bytes as stored, over the ${limits.maxLineBytes}-byte limit for one record`, record.source_id);
+        issue(
+          line.lineNumber,
+          'oversized_record',
+          `line ${line.lineNumber}: the record is ${stored} bytes as stored, over the ${limits.maxLineBytes}-byte limit for one record`,
+          record.source_id,
+        );
         continue;
       }
       seen.add(record.source_id);
@@ -142,7 +157,11 @@ export async function normalizeIngesterOutput(input: NormalizeInput): Promise<No
   const issues = listed.toRecords(where, 'invalid lines');
   // Asked for records (a batch with nothing left to take does not run the ingester at all).
   if (!wroteRecords && input.limit > 0) {
-    issues.push({ ...where, kind: 'no_records_file', reason: 'the ingester exited successfully without writing records.jsonl; the batch has no records, so ingestion stops after it' });
+    issues.push({
+      ...where,
+      kind: 'no_records_file',
+      reason: 'the ingester exited successfully without writing records.jsonl; the batch has no records, so ingestion stops after it',
+    });
   }
 
   const session = await readSession(path.join(input.outDir, 'session.json'), limits.maxSessionBytes);

@@ -25,7 +25,9 @@ export function parsePipelineJob(queue: QueueName, job: { id?: string; data: unk
   const expected = PIPELINE_JOB_ID[queue]?.(payload.runId, payload.batchIndex);
   if (expected !== undefined && job.id !== expected) {
     const shown = String(job.id).slice(0, 200);
-    throw strayJob(`${queue} job "${shown}" is not the pipeline's job for batch ${payload.batchIndex} of run ${payload.runId} (that is "${expected}"); the pipeline adds its own jobs`);
+    throw strayJob(
+      `${queue} job "${shown}" is not the pipeline's job for batch ${payload.batchIndex} of run ${payload.runId} (that is "${expected}"); the pipeline adds its own jobs`,
+    );
   }
   return payload;
 }

@@ -2,14 +2,7 @@ import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { type DynamicModule, Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { AppConfig } from '#osa/config';
-import {
-  ConventionRepository,
-  type DatabaseHandle,
-  openDatabase,
-  OutboxRepository,
-  RecordRepository,
-  RunLedger,
-} from '#osa/persistence';
+import { ConventionRepository, type DatabaseHandle, openDatabase, OutboxRepository, RecordRepository, RunLedger } from '#osa/persistence';
 import { ALL_QUEUES, QueueName, redisConnection } from '#osa/queues';
 import { CONTAINER_RUNNER, type ContainerRunner } from '#osa/runners';
 import { ExhaustionService } from '../accounting/exhaustion.service.js';
@@ -84,23 +77,42 @@ export class PipelineCoreModule {
         },
         {
           provide: StartIngestService,
-          useFactory: (h: DatabaseHandle, l: RunLedger, c: ConventionRepository, p: JobProducer, r: OutboxRelay) => new StartIngestService(db(h), l, c, p, r),
+          useFactory: (h: DatabaseHandle, l: RunLedger, c: ConventionRepository, p: JobProducer, r: OutboxRelay) =>
+            new StartIngestService(db(h), l, c, p, r),
           inject: [DATABASE, RunLedger, ConventionRepository, JobProducer, OutboxRelay],
         },
         {
           provide: IngestBatchService,
           useFactory: (h: DatabaseHandle, l: RunLedger, run: ContainerRunner, p: JobProducer, r: OutboxRelay) =>
-            new IngestBatchService(db(h), l, run, p, r, config.dataDir, new BackpressureGate(db(h), l, run, config.backpressure), config.backpressure, config.containerOutput),
+            new IngestBatchService(
+              db(h),
+              l,
+              run,
+              p,
+              r,
+              config.dataDir,
+              new BackpressureGate(db(h), l, run, config.backpressure),
+              config.backpressure,
+              config.containerOutput,
+            ),
           inject: [DATABASE, RunLedger, CONTAINER_RUNNER, JobProducer, OutboxRelay],
         },
         {
           provide: RunHooksService,
           useFactory: (h: DatabaseHandle, l: RunLedger, run: ContainerRunner, p: JobProducer) =>
-            new RunHooksService(db(h), l, run, p, config.dataDir, {
-              memoryCeilingBytes: config.hooks.memoryCeilingBytes,
-              retries: config.hooks.oomRetries,
-              maxBisectRuns: config.hooks.maxBisectRuns,
-            }, config.containerOutput),
+            new RunHooksService(
+              db(h),
+              l,
+              run,
+              p,
+              config.dataDir,
+              {
+                memoryCeilingBytes: config.hooks.memoryCeilingBytes,
+                retries: config.hooks.oomRetries,
+                maxBisectRuns: config.hooks.maxBisectRuns,
+              },
+              config.containerOutput,
+            ),
           inject: [DATABASE, RunLedger, CONTAINER_RUNNER, JobProducer],
         },
         {
@@ -116,7 +128,8 @@ export class PipelineCoreModule {
         },
         {
           provide: ReconcilerService,
-          useFactory: (h: DatabaseHandle, l: RunLedger, p: JobProducer, e: ExhaustionService, r: OutboxRelay) => new ReconcilerService(db(h), l, p, e, r),
+          useFactory: (h: DatabaseHandle, l: RunLedger, p: JobProducer, e: ExhaustionService, r: OutboxRelay) =>
+            new ReconcilerService(db(h), l, p, e, r),
           inject: [DATABASE, RunLedger, JobProducer, ExhaustionService, OutboxRelay],
         },
       ],

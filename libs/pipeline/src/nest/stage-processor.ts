@@ -65,7 +65,11 @@ export abstract class StageProcessor implements OnApplicationBootstrap, BeforeAp
 
   onApplicationBootstrap(): void {
     // Three parameters: BullMQ passes the AbortSignal only to a processor that declares it.
-    const worker = new Worker(this.queueName, (job: Job, token?: string, signal?: AbortSignal) => this.process(job, token, signal), stageWorkerOptions(this.config, this.stageConfig));
+    const worker = new Worker(
+      this.queueName,
+      (job: Job, token?: string, signal?: AbortSignal) => this.process(job, token, signal),
+      stageWorkerOptions(this.config, this.stageConfig),
+    );
     this.hosted = worker;
     const connectionErrors = new ConnectionErrorLog(this.logger, `worker ${this.queueName}`);
     worker.on('failed', (job, err) => void this.onFailed(job, err));

@@ -27,7 +27,12 @@ describe(toJobError.name, () => {
     expect(jobError.stack).not.toContain(RECORD_VALUE);
     expect(jobError.stack).not.toMatch(/select|params/i);
     expect(jobError.stack?.split('\n')[0]).toBe(`${err!.name}: ${jobError.message}`);
-    expect(jobError.stack?.split('\n').slice(1).every((line) => /^\s+at /.test(line))).toBe(true);
+    expect(
+      jobError.stack
+        ?.split('\n')
+        .slice(1)
+        .every((line) => /^\s+at /.test(line)),
+    ).toBe(true);
   });
 
   it('turns a permanent error into an UnrecoverableError with its kind in the reason', () => {

@@ -10,8 +10,7 @@ import { strayJob } from '../jobs/pipeline-job.js';
 import type { OutboxRelay } from '../outbox/outbox-relay.js';
 
 export type PublishOutcome =
-  | { outcome: 'published'; published: number; completedRun: boolean }
-  | { outcome: 'already-published' | 'batch-ended' | 'run-ended' };
+  { outcome: 'published'; published: number; completedRun: boolean } | { outcome: 'already-published' | 'batch-ended' | 'run-ended' };
 
 /**
  * Records per statement, and a bound on a statement's size: large enough to amortize round
@@ -41,7 +40,8 @@ export class PublishBatchService {
     if (batch.state === BatchState.Published) return { outcome: 'already-published' };
     // Too early: the hooks have not finished with this batch, so this is not the job the hooks
     // stage adds. It fails alone; the batch's own job is added when the hooks are done.
-    if (batch.state === BatchState.Sourced) throw strayJob(`batch ${batchIndex} of run ${runId} is still waiting for its hooks; it cannot be published yet`);
+    if (batch.state === BatchState.Sourced)
+      throw strayJob(`batch ${batchIndex} of run ${runId} is still waiting for its hooks; it cannot be published yet`);
     if (batch.state !== BatchState.Hooked) return { outcome: 'batch-ended' };
 
     const passedFile = path.join(this.dataDir, BatchLayout.passedFile(runId, batchIndex, batch.hooksAttempt!));

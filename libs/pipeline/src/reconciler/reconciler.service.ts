@@ -47,8 +47,14 @@ export class ReconcilerService {
           this.producer.batchReady(run.id, batch.batchIndex),
         );
       } else if (batch.state === BatchState.Hooked) {
-        await this.ensure(report, QueueName.HooksCompleted, JobId.hooksCompleted(run.id, batch.batchIndex), Stage.Publisher, run.id, batch.batchIndex, () =>
-          this.producer.hooksCompleted(run.id, batch.batchIndex),
+        await this.ensure(
+          report,
+          QueueName.HooksCompleted,
+          JobId.hooksCompleted(run.id, batch.batchIndex),
+          Stage.Publisher,
+          run.id,
+          batch.batchIndex,
+          () => this.producer.hooksCompleted(run.id, batch.batchIndex),
         );
       }
     }

@@ -33,9 +33,7 @@ export class JobApiGateway {
 
   /** The Job's current status; a 404 becomes TransientError(vanished). */
   readJob(name: string): Promise<V1Job> {
-    return this.call({ verb: 'get', resource: 'jobs', name }, () =>
-      this.apis.batch.readNamespacedJobStatus({ name, namespace: this.namespace }),
-    );
+    return this.call({ verb: 'get', resource: 'jobs', name }, () => this.apis.batch.readNamespacedJobStatus({ name, namespace: this.namespace }));
   }
 
   /** Pods the Job controller created for the named Job. */

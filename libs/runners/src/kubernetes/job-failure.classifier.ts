@@ -53,7 +53,12 @@ export function failedJobError(finished: FinishedJob): Error {
   // The pod failure policy fails the Job on DisruptionTarget; the pod itself may be gone already.
   const disrupted = disruption(pod) ?? (failure.reason === 'PodFailurePolicy' ? (failure.message ?? 'DisruptionTarget') : undefined);
   if (disrupted) {
-    return new TransientError(`${who} pod ${pod?.metadata?.name ?? `of Job ${job.metadata?.name}`} was evicted: ${disrupted}`, ErrorKind.Evicted, logTail, context(request, job));
+    return new TransientError(
+      `${who} pod ${pod?.metadata?.name ?? `of Job ${job.metadata?.name}`} was evicted: ${disrupted}`,
+      ErrorKind.Evicted,
+      logTail,
+      context(request, job),
+    );
   }
   if (!pod || pod.metadata?.deletionTimestamp) {
     // Someone deleted the pod while it ran: the Job controller counts it failed, and what the

@@ -29,7 +29,11 @@ export function shortHash(text: string, length = 6): string {
 
 /** Lowercase alphanumerics and "-", no leading digit or dash at either end: a DNS-1035 label fragment. */
 function dnsFragment(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 /**
@@ -67,7 +71,10 @@ export function jobName(request: ContainerRunRequest, spec: string): string {
   const tail = `${run8}-b${request.batchIndex}-a${request.attempt}-${shortHash(`${request.runId}/${request.hook ?? ''}/${spec}`)}`;
   if (request.role === 'ingester') return `osa-i-${tail}`.slice(0, MAX_NAME);
   const room = MAX_NAME - 'osa-h-'.length - tail.length - 1;
-  const hook = dnsFragment(request.hook ?? 'hook').slice(0, Math.max(room, 1)).replace(/-$/, '') || 'h';
+  const hook =
+    dnsFragment(request.hook ?? 'hook')
+      .slice(0, Math.max(room, 1))
+      .replace(/-$/, '') || 'h';
   return `osa-h-${hook}-${tail}`;
 }
 

@@ -34,7 +34,9 @@ describe('unschedulableCondition', () => {
 
 describe('newestPod', () => {
   it('skips pods owned by another Job of the same name', () => {
-    const pod = (uid: string, at: string): V1Pod => ({ metadata: { name: uid, creationTimestamp: new Date(at), ownerReferences: [{ uid } as never] } });
+    const pod = (uid: string, at: string): V1Pod => ({
+      metadata: { name: uid, creationTimestamp: new Date(at), ownerReferences: [{ uid } as never] },
+    });
     expect(newestPod([pod('mine', '2026-01-01'), pod('other', '2026-02-01')], 'mine')?.metadata?.name).toBe('mine');
   });
 });

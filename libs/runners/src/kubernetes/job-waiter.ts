@@ -84,7 +84,10 @@ export async function waitForJob(
     if (pull) {
       const image = pull.image ?? request.image;
       throw new PodStartError(
-        new PermanentError(`${who} cannot pull image "${image}" (${pull.reason}): ${pull.message ?? 'no message'}`, ErrorKind.ImagePull, [], { ...context, image }),
+        new PermanentError(`${who} cannot pull image "${image}" (${pull.reason}): ${pull.message ?? 'no message'}`, ErrorKind.ImagePull, [], {
+          ...context,
+          image,
+        }),
         pod,
       );
     }

@@ -79,11 +79,29 @@ export function classifyApiError(err: unknown, op: ApiOperation): Error {
     );
   }
   if (code === 404) {
-    return new TransientError(`${op.resource} "${op.name ?? '?'}" vanished while being watched${detail}`, ErrorKind.Vanished, [], { httpStatus: code }, { cause: err });
+    return new TransientError(
+      `${op.resource} "${op.name ?? '?'}" vanished while being watched${detail}`,
+      ErrorKind.Vanished,
+      [],
+      { httpStatus: code },
+      { cause: err },
+    );
   }
   if (code === 429 || code >= 500) {
-    return new TransientError(`Kubernetes API answered HTTP ${code} to ${target}${detail}`, ErrorKind.KubernetesApi, [], { httpStatus: code }, { cause: err });
+    return new TransientError(
+      `Kubernetes API answered HTTP ${code} to ${target}${detail}`,
+      ErrorKind.KubernetesApi,
+      [],
+      { httpStatus: code },
+      { cause: err },
+    );
   }
   // 400/422: the Job we built was rejected, which retrying cannot fix.
-  return new PermanentError(`Kubernetes rejected ${target} (HTTP ${code})${detail}`, ErrorKind.InvalidConvention, [], { httpStatus: code }, { cause: err });
+  return new PermanentError(
+    `Kubernetes rejected ${target} (HTTP ${code})${detail}`,
+    ErrorKind.InvalidConvention,
+    [],
+    { httpStatus: code },
+    { cause: err },
+  );
 }

@@ -19,7 +19,9 @@ describe(KubernetesJobRunner.name, () => {
       // Another worker's Job, still pulling its image.
       const request = h.request({ image: 'example.org/slow-pull:1' });
       h.sim.createJob(buildJob({ request, memoryBytes: 256 * 1024 ** 2, dirs: request.dirs, spec: 'x', config: h.config }));
-      await waitFor('the pod to be pulling', () => h.sim.pods().some((p) => p.status.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImagePull'));
+      await waitFor('the pod to be pulling', () =>
+        h.sim.pods().some((p) => p.status.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImagePull'),
+      );
       expect(h.sim.pods()[0]!.status.phase).toBe('Pending');
       await expect(h.runner.capacity()).resolves.toEqual({ available: true });
     });

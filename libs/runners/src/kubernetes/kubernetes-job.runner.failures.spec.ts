@@ -79,7 +79,7 @@ describe(KubernetesJobRunner.name, () => {
       await expect(run).resolves.toMatchObject({ exitCode: 0 });
     });
 
-    it('throws a transient timeout (the local runner\'s kind) when the Job runs past activeDeadlineSeconds', async () => {
+    it("throws a transient timeout (the local runner's kind) when the Job runs past activeDeadlineSeconds", async () => {
       h = await startHarness();
       const err = await failure(h.runner.run(h.request({ image: Images.hang, limits: { timeout_seconds: 1, memory: '256m', cpu: '0.5' } })));
       expect(err).toBeInstanceOf(TransientError);

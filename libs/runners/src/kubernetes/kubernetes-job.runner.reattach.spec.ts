@@ -68,7 +68,7 @@ describe(KubernetesJobRunner.name, () => {
       expect(await readFile(path.join(h.dataRoot, second.dirs.out, 'records.jsonl'), 'utf8')).toContain('"r1"');
     });
 
-    it('starts a new Job when the earlier attempt\'s Job failed', async () => {
+    it("starts a new Job when the earlier attempt's Job failed", async () => {
       h = await startHarness();
       await expect(h.runner.run(h.request({ image: Images.exit3, attempt: 1 }))).rejects.toBeInstanceOf(TransientError);
       await expect(h.runner.run(h.request({ image: Images.exit3, attempt: 2 }))).rejects.toBeInstanceOf(TransientError);

@@ -3,12 +3,7 @@ import path from 'node:path';
 import type { V1Job } from '@kubernetes/client-node';
 import { type ContainerDirs, ErrorKind, parseMemory, PermanentError, TransientError } from '#osa/domain';
 import { describeContainer } from '../port/classify-exit.js';
-import type {
-  CapacityReport,
-  ContainerRunner,
-  ContainerRunRequest,
-  ContainerRunResult,
-} from '../port/container-runner.port.js';
+import type { CapacityReport, ContainerRunner, ContainerRunRequest, ContainerRunResult } from '../port/container-runner.port.js';
 import { JobApiGateway } from './job-api.gateway.js';
 import { failedJobError, oomError } from './job-failure.classifier.js';
 import { DIRS_ANNOTATION, Label, sameWorkSelector, specHash } from './job-naming.js';

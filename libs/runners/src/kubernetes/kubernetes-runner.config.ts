@@ -20,7 +20,12 @@ export const kubernetesRunnerEnvSchema = z.object({
   K8S_IMAGE_PULL_SECRETS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   /** Service account of Job pods; its token is never mounted. @defaultValue the namespace default */
   K8S_JOB_SERVICE_ACCOUNT: z.string().min(1).optional(),
   /** Safety net: finished Jobs the runner could not delete are removed after this. @defaultValue 3600 */

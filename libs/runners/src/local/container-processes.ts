@@ -102,7 +102,7 @@ export class ContainerProcesses {
     );
     await Promise.all(candidates.map((p) => this.isMarked(p).then((member) => member && add(p))));
 
-    for (let grew = true; grew; ) {
+    for (let grew = true; grew;) {
       grew = false;
       for (const p of candidates) {
         if (members.has(p.pid)) continue;

@@ -220,17 +220,23 @@ describe(`${LocalProcessRunner.name} and processes that escape the container`, (
   }, 20_000);
 
   /** Starts a service process that runs one container and waits until the container is up. */
-  async function serviceWithItsContainerRunning(then: 'exit' | 'stay'): Promise<{ service: ChildProcess; exited: Promise<unknown>; container: Recorded }> {
+  async function serviceWithItsContainerRunning(
+    then: 'exit' | 'stay',
+  ): Promise<{ service: ChildProcess; exited: Promise<unknown>; container: Recorded }> {
     await writeFile(path.join(dir, 'ts-loader.mjs'), TS_LOADER(REPO_ROOT));
     await writeFile(
       path.join(dir, 'register.mjs'),
       `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'ts-loader.mjs')).href)});\n`,
     );
     await writeFile(path.join(dir, 'service.mjs'), SERVICE_SCRIPT(REPO_ROOT));
-    const service = spawn(process.execPath, ['--import', path.join(dir, 'register.mjs'), path.join(dir, 'service.mjs'), dataDir, container, pidsFile, then], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const service = spawn(
+      process.execPath,
+      ['--import', path.join(dir, 'register.mjs'), path.join(dir, 'service.mjs'), dataDir, container, pidsFile, then],
+      {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let serviceErrors = '';
     service.stderr!.on('data', (chunk: Buffer) => (serviceErrors += chunk.toString()));
     const exited = new Promise((resolve) => service.on('exit', resolve));

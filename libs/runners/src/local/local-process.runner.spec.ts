@@ -63,7 +63,9 @@ describe(LocalProcessRunner.name, () => {
     });
 
     it('kills a container that runs past its timeout, as a transient failure', async () => {
-      const failure = await runner.run(request('setTimeout(() => {}, 60000)', { limits: { timeout_seconds: 1, memory: '256m', cpu: '1' } })).catch((e) => e);
+      const failure = await runner
+        .run(request('setTimeout(() => {}, 60000)', { limits: { timeout_seconds: 1, memory: '256m', cpu: '1' } }))
+        .catch((e) => e);
       expect(failure).toBeInstanceOf(TransientError);
       expect(failure.kind).toBe(ErrorKind.Timeout);
     });

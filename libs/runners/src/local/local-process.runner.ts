@@ -2,12 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorKind, formatMemory, OOMError, PermanentError, parseMemory, TransientError } from '#osa/domain';
 import { describeContainer, exitError } from '../port/classify-exit.js';
-import type {
-  CapacityReport,
-  ContainerRunner,
-  ContainerRunRequest,
-  ContainerRunResult,
-} from '../port/container-runner.port.js';
+import type { CapacityReport, ContainerRunner, ContainerRunRequest, ContainerRunResult } from '../port/container-runner.port.js';
 import { containerScope, newContainerId, supervisedHere } from './container-marker.js';
 import { LocalSlots } from './local-slots.js';
 import { type ReapReport, reapOrphanContainers } from './orphan-containers.reaper.js';
@@ -101,12 +96,7 @@ export class LocalProcessRunner implements ContainerRunner {
 
     switch (exit.reason) {
       case 'spawn_failed':
-        throw new PermanentError(
-          `${who} could not start "${request.command[0]}": ${exit.spawnError}`,
-          ErrorKind.InvalidConvention,
-          [],
-          context,
-        );
+        throw new PermanentError(`${who} could not start "${request.command[0]}": ${exit.spawnError}`, ErrorKind.InvalidConvention, [], context);
       case 'oom':
         throw new OOMError(
           `${who} was killed for exceeding its memory limit of ${formatMemory(memoryBytes)} (OOMKilled, exit 137)`,
@@ -115,12 +105,7 @@ export class LocalProcessRunner implements ContainerRunner {
           context,
         );
       case 'timeout':
-        throw new TransientError(
-          `${who} exceeded its timeout of ${request.limits.timeout_seconds}s`,
-          ErrorKind.Timeout,
-          exit.logTail,
-          context,
-        );
+        throw new TransientError(`${who} exceeded its timeout of ${request.limits.timeout_seconds}s`, ErrorKind.Timeout, exit.logTail, context);
       case 'aborted':
         throw new TransientError(`${who} was stopped because its job was cancelled`, ErrorKind.Unexpected, exit.logTail, context);
       case 'exited':

@@ -86,9 +86,7 @@ export function superviseProcess(options: SuperviseOptions): Promise<SupervisedE
     // Read before the child can be reaped (that happens on the event loop): its start time tells
     // its pid apart from a later process that reuses it.
     const leaderInfo = child.pid ? readProcessSync(child.pid) : undefined;
-    const processes = child.pid
-      ? new ContainerProcesses(containerId, { pid: child.pid, startTicks: leaderInfo?.startTicks ?? 0 })
-      : undefined;
+    const processes = child.pid ? new ContainerProcesses(containerId, { pid: child.pid, startTicks: leaderInfo?.startTicks ?? 0 }) : undefined;
     if (processes) track(processes);
     // A caller that made the id (the local runner, which names a slot by it) registers it itself.
     const registered = !supervisedHere.has(containerId);

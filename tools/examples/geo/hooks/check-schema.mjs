@@ -58,7 +58,10 @@ function problemsOf(m) {
 const features = jsonlWriter(path.join(outDir, 'features.jsonl'));
 const rejections = jsonlWriter(path.join(outDir, 'rejections.jsonl'));
 for await (const { id, metadata } of readRecords(inDir, HOOK)) {
-  const problems = metadata && typeof metadata === 'object' && !Array.isArray(metadata) ? problemsOf(metadata) : [`metadata must be an object, got ${kind(metadata)}`];
+  const problems =
+    metadata && typeof metadata === 'object' && !Array.isArray(metadata)
+      ? problemsOf(metadata)
+      : [`metadata must be an object, got ${kind(metadata)}`];
   if (problems.length) await rejections.write({ id, reason: problems.join('; ') });
   else await features.write({ id, features: [{ schema: 'geo-sample/v1' }] });
 }

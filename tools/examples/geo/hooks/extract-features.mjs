@@ -8,7 +8,14 @@ import { hookEnv, jsonlWriter, readRecords } from './io.mjs';
 const HOOK = 'extract_features';
 const { inDir, outDir, filesDir } = hookEnv(HOOK);
 
-const BANDS = [[-200, 'deep_sea'], [0, 'below_sea_level'], [500, 'lowland'], [1500, 'upland'], [3000, 'highland'], [Infinity, 'alpine']];
+const BANDS = [
+  [-200, 'deep_sea'],
+  [0, 'below_sea_level'],
+  [500, 'lowland'],
+  [1500, 'upland'],
+  [3000, 'highland'],
+  [Infinity, 'alpine'],
+];
 const isNumber = (v) => typeof v === 'number' && Number.isFinite(v);
 
 function metadataFeatures(m) {
