@@ -1,5 +1,14 @@
-/** Jest runs the TypeScript sources as native ES modules (see README "Module format"). */
-export default {
+/**
+ * Jest runs the TypeScript sources as native ES modules (see README "Module format").
+ *
+ * Three projects, disjoint, so `npm test` runs every spec exactly once and `--selectProjects`
+ * picks a layer of the test pyramid (README "Tests"):
+ * - unit: `test/unit/` and `*.unit.spec.ts` next to the code; no Postgres, Redis or child process.
+ * - medium: `test/medium/`; the stage services called directly against a real Postgres database,
+ *   with an in-memory container runner and queues.
+ * - integration: every other spec (services, processes, Redis, the Kubernetes runner, the browser).
+ */
+const shared = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
@@ -10,7 +19,23 @@ export default {
     '^#osa/(.*)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
-  testTimeout: 60000,
   setupFiles: ['reflect-metadata'],
+  testTimeout: 60000,
+};
+
+const UNIT = ['<rootDir>/test/unit/**/*.spec.ts', '<rootDir>/{apps,libs,tools,test}/**/*.unit.spec.ts'];
+const MEDIUM = ['<rootDir>/test/medium/**/*.spec.ts'];
+
+export default {
+  testTimeout: 60000,
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: UNIT },
+    { ...shared, displayName: 'medium', testMatch: MEDIUM },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '\\.unit\\.spec\\.ts$', '<rootDir>/test/unit/', '<rootDir>/test/medium/'],
+    },
+  ],
 };
