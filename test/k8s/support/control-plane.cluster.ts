@@ -94,7 +94,7 @@ export class ControlPlane {
   private async boot(): Promise<void> {
     const { binaries } = this.options;
     const dir = this.workDir;
-    const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort] = await freePorts(5);
+    const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort] = (await freePorts(5)) as [number, number, number, number, number];
 
     const tokens: TokenUser[] = [
       { token: secret(), user: 'admin', groups: ['system:masters'] },

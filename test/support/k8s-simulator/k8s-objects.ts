@@ -25,8 +25,9 @@ export function condition(type: string, status: 'True' | 'False', reason?: strin
 /** Adds or replaces a condition by type, keeping lastTransitionTime when the status did not change. */
 export function setCondition(conditions: Obj[], next: Obj): void {
   const i = conditions.findIndex((c) => c.type === next.type);
-  if (i < 0) conditions.push(next);
-  else conditions[i] = conditions[i].status === next.status ? { ...next, lastTransitionTime: conditions[i].lastTransitionTime } : next;
+  const current = conditions[i];
+  if (current === undefined) conditions.push(next);
+  else conditions[i] = current.status === next.status ? { ...next, lastTransitionTime: current.lastTransitionTime } : next;
 }
 
 const REASONS: Record<number, string> = {
