@@ -1,14 +1,14 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from '#osa/config';
-import { MetricsModule } from '#osa/observability';
+import { MetricsController, MetricsModule } from '#osa/observability';
 import type { DatabaseHandle } from '#osa/persistence';
 import { DATABASE, HealthController, JobProducer, OutboxRelay, PipelineCoreModule } from '#osa/pipeline';
-import { ApiTokenGuard } from './api/api-token.guard.js';
 import { ConventionsController } from './api/conventions.controller.js';
 import { IngestionsController } from './api/ingestions.controller.js';
 import { OpenApiController } from './api/openapi.controller.js';
 import { RunQueryService } from './api/run-query.service.js';
 import { StartJobsController } from './api/start-jobs.controller.js';
+import { AuthModule } from './auth/auth.module.js';
 import { QueueBoardModule } from './bull-board/queue-board.module.js';
 import type { DashboardEnv } from './dashboard-env.js';
 import { ReplayService } from './replay/replay.service.js';
@@ -27,11 +27,11 @@ export class DashboardModule {
         PipelineCoreModule.forRoot(config, 'dashboard'),
         MetricsModule.forRoot('dashboard', { databaseToken: DATABASE }),
         QueueBoardModule.forRoot(env),
+        AuthModule.forRoot(env, { open: [HealthController, MetricsController] }),
       ],
       controllers: [HealthController, ...DASHBOARD_API_CONTROLLERS],
       providers: [
         { provide: DASHBOARD_ENV, useValue: env },
-        ApiTokenGuard,
         RunQueryService,
         {
           provide: ReplayService,

@@ -1,16 +1,16 @@
-import { Body, Controller, Get, Inject, NotFoundException, Param, Put, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Inject, NotFoundException, Param, Put } from '@nestjs/common';
 import { z } from 'zod';
 import { conventionIdSchema, InvalidConventionError, validateConvention } from '#osa/domain';
 import { ConventionRepository, type DatabaseHandle } from '#osa/persistence';
 import { DATABASE } from '#osa/pipeline';
-import { ApiTokenGuard } from './api-token.guard.js';
+import { RequireScopes } from '../auth/require-scopes.decorator.js';
 import { badRequest, parseInput, problemToField } from './validation.js';
 
 const conventionPathSchema = z.object({ id: conventionIdSchema });
 
 /** Conventions: list, read, register or replace (runs already started keep their snapshot). */
 @Controller('api/conventions')
-@UseGuards(ApiTokenGuard)
+@RequireScopes('runs:read')
 export class ConventionsController {
   private readonly conventions = new ConventionRepository();
 
@@ -31,6 +31,7 @@ export class ConventionsController {
   }
 
   @Put(':id')
+  @RequireScopes('conventions:write')
   async put(@Param() params: unknown, @Body() body: unknown) {
     const { id } = parseInput(conventionPathSchema, params, 'path');
     let convention;

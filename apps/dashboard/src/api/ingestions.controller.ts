@@ -1,11 +1,13 @@
-import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Req } from '@nestjs/common';
 import { z } from 'zod';
 import { conventionIdSchema, hookNameSchema, RunStatus, runIdSchema } from '#osa/domain';
 import { ConventionRepository, type DatabaseHandle } from '#osa/persistence';
 import { DATABASE, JobProducer } from '#osa/pipeline';
 import { BACKOFF_TYPE, JobName, QueueName, RETENTION, startIngestPayloadSchema } from '#osa/queues';
+import type { HttpRequest } from '../auth/http-request.js';
+import { RequireScopes } from '../auth/require-scopes.decorator.js';
+import { assertScopes } from '../auth/scope-check.js';
 import { ReplayService } from '../replay/replay.service.js';
-import { ApiTokenGuard } from './api-token.guard.js';
 import { replayResponse } from './replay-response.js';
 import { RunQueryService } from './run-query.service.js';
 import { badRequest, parseInput } from './validation.js';
@@ -32,7 +34,7 @@ export const replayBodySchema = z
 
 /** Start, list, inspect and replay ingest runs. */
 @Controller('api/ingestions')
-@UseGuards(ApiTokenGuard)
+@RequireScopes('runs:read')
 export class IngestionsController {
   private readonly conventions = new ConventionRepository();
 
@@ -46,6 +48,7 @@ export class IngestionsController {
   /** Publishes a start-ingest job, exactly as any BullMQ client would. */
   @Post()
   @HttpCode(202)
+  @RequireScopes('ingestions:write')
   async start(@Body() body: unknown) {
     const payload = parseInput(startIngestPayloadSchema, body, 'start request');
     const convention = await this.conventions.find(this.database.db, payload.conventionId);
@@ -84,9 +87,12 @@ export class IngestionsController {
   /** Re-runs the run's batches that failed in the hooks or the publisher (see ReplayService). */
   @Post(':id/replay')
   @HttpCode(202)
-  async replay(@Param() params: unknown, @Body() body: unknown) {
+  @RequireScopes('ingestions:write')
+  async replay(@Param() params: unknown, @Body() body: unknown, @Req() request: HttpRequest) {
     const { id } = parseInput(runPathSchema, params, 'path');
     const { batches, hook, memory, image } = parseInput(replayBodySchema, body, 'replay request');
+    // An image override chooses what runs against the data volume: the admin scope as well.
+    if (image !== undefined) assertScopes(request.principal, ['conventions:write'], 'an image override chooses what runs');
     const override = hook || memory || image ? { hook, memory, image } : undefined;
     return replayResponse(id, await this.replays.replay({ runId: id, batchIndexes: batches, override }));
   }

@@ -1,11 +1,11 @@
-import { Controller, Get, NotFoundException, Param, UseGuards } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
 import { JobProducer } from '#osa/pipeline';
 import { parseFailedReason, QueueName } from '#osa/queues';
-import { ApiTokenGuard } from './api-token.guard.js';
+import { RequireScopes } from '../auth/require-scopes.decorator.js';
 
 /** What became of a start request: the run it created, or why it was refused. */
 @Controller('api/start-jobs')
-@UseGuards(ApiTokenGuard)
+@RequireScopes('runs:read')
 export class StartJobsController {
   constructor(private readonly producer: JobProducer) {}
 
