@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { parseMemory } from '#osa/domain';
+import { parseImagePrefixes, parseMemory } from '#osa/domain';
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 const url = (protocols: string[], fallback: string) =>
@@ -89,6 +89,18 @@ export const envSchema = z.object({
   MAX_OUTPUT_FILE_BYTES: int(4 * 1024 ** 3, 1024),
   MAX_SESSION_BYTES: int(1024 ** 2, 2),
 
+  /**
+   * Comma-separated image prefixes that conventions saved through the API, replay image overrides
+   * and the Kubernetes runner's Jobs must match (unset: any image).
+   */
+  ALLOWED_IMAGE_PREFIXES: z
+    .string()
+    .optional()
+    .refine(
+      (v) => parseImagePrefixes(v).every((p) => !/[\s"']/.test(p)),
+      'comma-separated image prefixes without spaces or quotes inside one (e.g. "registry.example.org/osa/")',
+    ),
+
   LOCAL_RUNNER_SLOTS: int(4, 1),
   LOCAL_RUNNER_CWD: z.string().optional(),
   MEMORY_SAMPLE_INTERVAL_MS: int(50, 5),
@@ -138,6 +150,8 @@ export interface AppConfig {
   eventsRetentionHours: number;
   shutdownGraceSeconds: number;
   local: { slots: number; cwd: string; sampleIntervalMs: number };
+  /** Images a convention or a replay override may name (empty: any); see imageAllowed. */
+  allowedImagePrefixes: string[];
   /** The raw environment, for adapters with settings of their own (the Kubernetes runner). */
   env: Record<string, string | undefined>;
 }
@@ -199,6 +213,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     outboxRelayIntervalMs: e.OUTBOX_RELAY_INTERVAL_MS,
     eventsRetentionHours: e.EVENTS_RETENTION_HOURS,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    allowedImagePrefixes: parseImagePrefixes(e.ALLOWED_IMAGE_PREFIXES),
     local: { slots: e.LOCAL_RUNNER_SLOTS, cwd: path.resolve(e.LOCAL_RUNNER_CWD ?? process.cwd()), sampleIntervalMs: e.MEMORY_SAMPLE_INTERVAL_MS },
     env,
   };

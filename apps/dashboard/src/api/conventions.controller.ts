@@ -1,8 +1,9 @@
 import { Body, Controller, Get, Inject, NotFoundException, Param, Put } from '@nestjs/common';
 import { z } from 'zod';
-import { conventionIdSchema, InvalidConventionError, validateConvention } from '#osa/domain';
+import type { AppConfig } from '#osa/config';
+import { conventionIdSchema, conventionImageProblems, InvalidConventionError, validateConvention } from '#osa/domain';
 import { ConventionRepository, type DatabaseHandle } from '#osa/persistence';
-import { DATABASE } from '#osa/pipeline';
+import { APP_CONFIG, DATABASE } from '#osa/pipeline';
 import { RequireScopes } from '../auth/require-scopes.decorator.js';
 import { badRequest, parseInput, problemToField } from './validation.js';
 
@@ -14,7 +15,10 @@ const conventionPathSchema = z.object({ id: conventionIdSchema });
 export class ConventionsController {
   private readonly conventions = new ConventionRepository();
 
-  constructor(@Inject(DATABASE) private readonly database: DatabaseHandle) {}
+  constructor(
+    @Inject(DATABASE) private readonly database: DatabaseHandle,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   @Get()
   async list() {
@@ -42,6 +46,8 @@ export class ConventionsController {
       throw badRequest('convention', err.problems.map(problemToField));
     }
     if (convention.id !== id) throw badRequest('convention', [{ field: 'id', message: `must match the path ("${id}"), got "${convention.id}"` }]);
+    const imageProblems = conventionImageProblems(convention, this.config.allowedImagePrefixes);
+    if (imageProblems.length) throw badRequest('convention', imageProblems.map(problemToField));
     const { created } = await this.conventions.upsert(this.database.db, convention);
     return { id, created, hooks: convention.hooks.map((h) => h.name) };
   }

@@ -1,8 +1,9 @@
 import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Req } from '@nestjs/common';
 import { z } from 'zod';
-import { conventionIdSchema, hookNameSchema, RunStatus, runIdSchema } from '#osa/domain';
+import type { AppConfig } from '#osa/config';
+import { conventionIdSchema, hookNameSchema, imageAllowed, imageNotAllowedMessage, RunStatus, runIdSchema } from '#osa/domain';
 import { ConventionRepository, type DatabaseHandle } from '#osa/persistence';
-import { DATABASE, JobProducer } from '#osa/pipeline';
+import { APP_CONFIG, DATABASE, JobProducer } from '#osa/pipeline';
 import { BACKOFF_TYPE, JobName, QueueName, RETENTION, startIngestPayloadSchema } from '#osa/queues';
 import type { HttpRequest } from '../auth/http-request.js';
 import { RequireScopes } from '../auth/require-scopes.decorator.js';
@@ -43,6 +44,7 @@ export class IngestionsController {
     private readonly producer: JobProducer,
     private readonly replays: ReplayService,
     @Inject(DATABASE) private readonly database: DatabaseHandle,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Publishes a start-ingest job, exactly as any BullMQ client would. */
@@ -93,6 +95,9 @@ export class IngestionsController {
     const { batches, hook, memory, image } = parseInput(replayBodySchema, body, 'replay request');
     // An image override chooses what runs against the data volume: the admin scope as well.
     if (image !== undefined) assertScopes(request.principal, ['conventions:write'], 'an image override chooses what runs');
+    if (image !== undefined && !imageAllowed(image, this.config.allowedImagePrefixes)) {
+      throw badRequest('replay request', [{ field: 'image', message: imageNotAllowedMessage(image, this.config.allowedImagePrefixes) }]);
+    }
     const override = hook || memory || image ? { hook, memory, image } : undefined;
     return replayResponse(id, await this.replays.replay({ runId: id, batchIndexes: batches, override }));
   }

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { V1Job } from '@kubernetes/client-node';
-import { type ContainerDirs, ErrorKind, parseMemory, PermanentError, TransientError } from '#osa/domain';
+import { type ContainerDirs, ErrorKind, imageAllowed, imageNotAllowedMessage, parseMemory, PermanentError, TransientError } from '#osa/domain';
 import { describeContainer } from '../port/classify-exit.js';
 import type { CapacityReport, ContainerRunner, ContainerRunRequest, ContainerRunResult } from '../port/container-runner.port.js';
 import { JobApiGateway } from './job-api.gateway.js';
@@ -121,6 +121,10 @@ export class KubernetesJobRunner implements ContainerRunner {
   private prepare(request: ContainerRunRequest): Request {
     const who = describeContainer(request);
     if (!request.image) throw new PermanentError(`${who} has no image, which the Kubernetes runner needs`, ErrorKind.InvalidConvention);
+    // The API checks conventions and overrides; this also stops conventions stored before the list was set.
+    const allowed = this.config.allowedImagePrefixes ?? [];
+    if (!imageAllowed(request.image, allowed))
+      throw new PermanentError(`${who}: ${imageNotAllowedMessage(request.image, allowed)}`, ErrorKind.InvalidConvention);
     const subDirs = {} as ContainerDirs;
     for (const key of ['in', 'out', 'files'] as const) {
       const sub = toSubPath(this.config.dataMountPath, request.dirs[key]);

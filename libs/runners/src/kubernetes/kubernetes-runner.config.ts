@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseImagePrefixes } from '#osa/domain';
 
 const int = (fallback: number, min: number) => z.coerce.number().int().min(min).default(fallback);
 
@@ -36,6 +37,8 @@ export const kubernetesRunnerEnvSchema = z.object({
   K8S_POLL_INTERVAL_MS: int(2000, 1),
   /** How many of the pod's last log lines errors carry. @defaultValue 50 */
   K8S_LOG_TAIL_LINES: int(50, 1),
+  /** Comma-separated prefixes every Job's image must match (the services' own setting). @defaultValue any image */
+  ALLOWED_IMAGE_PREFIXES: z.string().optional().transform(parseImagePrefixes),
 });
 
 /** Settings of {@link KubernetesJobRunner}, in code form. */
@@ -49,6 +52,8 @@ export interface KubernetesRunnerConfig {
   schedulingTimeoutSeconds: number;
   pollIntervalMs: number;
   logTailLines: number;
+  /** A Job is never created for an image outside these (empty: any image). */
+  allowedImagePrefixes?: string[];
 }
 
 /** Parses the K8S_* variables; throws one Error listing every bad variable by name. */
@@ -69,5 +74,6 @@ export function parseKubernetesRunnerConfig(env: Record<string, string | undefin
     schedulingTimeoutSeconds: e.K8S_SCHEDULING_TIMEOUT_SECONDS,
     pollIntervalMs: e.K8S_POLL_INTERVAL_MS,
     logTailLines: e.K8S_LOG_TAIL_LINES,
+    allowedImagePrefixes: e.ALLOWED_IMAGE_PREFIXES,
   };
 }
