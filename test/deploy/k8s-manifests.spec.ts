@@ -364,3 +364,49 @@ describe('test renderer', () => {
     expect(schemaErrors({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } })).toEqual([expect.stringMatching(/no schema registered/)]);
   });
 });
+
+describe('k8s monitoring (Prometheus Operator)', () => {
+  const MONITORING = path.join(ROOT, 'k8s/monitoring');
+  const objs = renderKustomization(MONITORING);
+  const base = renderKustomization(BASE);
+
+  it('renders the same objects as kubectl kustomize (when kubectl is installed)', () => {
+    expect(objs.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'PodMonitor', 'PrometheusRule']);
+    const theirs = kubectlKustomize(MONITORING);
+    if (typeof theirs === 'string') {
+      console.warn(`${theirs}: not compared with kubectl kustomize for ${MONITORING}`);
+      return;
+    }
+    expect(byId(objs)).toEqual(byId(theirs));
+  });
+
+  it("validates every object against its schema (the operator's CRDs for its kinds), in the osa-ingest namespace", () => {
+    expect(objs.flatMap(schemaErrors)).toEqual([]);
+    for (const o of objs) expect([o.kind, o.metadata.namespace]).toEqual([o.kind, 'osa-ingest']);
+  });
+
+  it("scrapes /metrics on the named http port of every service's pods, and nothing else of ours", () => {
+    const monitor = find<{ spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: object[] } }>(
+      objs,
+      'PodMonitor',
+      'osa-ingest',
+    );
+    expect(monitor.spec.podMetricsEndpoints).toEqual([{ port: 'http', path: '/metrics', interval: '30s' }]);
+    const selected = (labels: Record<string, string> = {}) => Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => labels[k] === v);
+    for (const app of Object.keys(APPS) as App[]) {
+      const d = find<V1Deployment>(base, 'Deployment', app);
+      expect([app, selected(d.spec!.template.metadata!.labels)]).toEqual([app, true]);
+      expect(mainContainer(d, app).ports!.map((p) => p.name)).toContain('http');
+    }
+  });
+
+  it('ships the alerting rules file as a PrometheusRule and the Grafana dashboard as a ConfigMap for the sidecar', () => {
+    const rule = find(objs, 'PrometheusRule', 'osa-ingest');
+    expect(rule.spec).toEqual(parseYaml(readFileSync(path.join(MONITORING, 'osa-ingest.rules.yaml'), 'utf8')));
+    const dashboard = find(objs, 'ConfigMap', 'osa-ingest-grafana-dashboard');
+    expect(dashboard.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
+    expect((dashboard.data as Record<string, string>)['grafana-dashboard.json']).toBe(
+      readFileSync(path.join(MONITORING, 'grafana-dashboard.json'), 'utf8'),
+    );
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * A small kustomize renderer for k8s/: exactly the features the manifests use (resources,
- * namespace, labels, images, configMapGenerator literals with behavior create|merge, patches by
- * path as strategic merge). Anything else in a kustomization.yaml throws, so a new feature cannot
+ * namespace, labels, images, configMapGenerator literals or files with behavior create|merge and
+ * options labels|disableNameSuffixHash, patches by path as strategic merge). Anything else in a kustomization.yaml throws, so a new feature cannot
  * be silently ignored: extend this file (and the kubectl comparison will tell if it is right).
  * Tests must not need kubectl (a fresh machine may have none, or Debian's 1.20 with an old kustomize).
  */
@@ -24,7 +24,13 @@ interface Kustomization {
   namespace?: string;
   labels?: Array<{ pairs: Record<string, string>; includeSelectors?: boolean; includeTemplates?: boolean }>;
   images?: Array<{ name: string; newName?: string; newTag?: string; digest?: string }>;
-  configMapGenerator?: Array<{ name: string; behavior?: 'create' | 'merge'; literals: string[] }>;
+  configMapGenerator?: Array<{
+    name: string;
+    behavior?: 'create' | 'merge';
+    literals?: string[];
+    files?: string[];
+    options?: { labels?: Record<string, string>; disableNameSuffixHash?: boolean };
+  }>;
   patches?: Array<{ path: string }>;
 }
 const SUPPORTED = new Set(['apiVersion', 'kind', 'resources', 'namespace', 'labels', 'images', 'configMapGenerator', 'patches']);
@@ -79,14 +85,29 @@ function renderLayer(dir: string, generated: Map<K8sObject, string>): K8sObject[
     objects.push(...(statSync(p).isDirectory() ? renderLayer(p, generated) : readYamlDocs(p)));
   }
   for (const g of k.configMapGenerator ?? []) {
-    const data = Object.fromEntries(g.literals.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const unsupportedOptions = Object.keys(g.options ?? {}).filter((key) => !['labels', 'disableNameSuffixHash'].includes(key));
+    if (unsupportedOptions.length)
+      throw new Error(`${dir}: the test renderer does not support configMapGenerator options ${unsupportedOptions.join(', ')}`);
+    const data = Object.fromEntries([
+      ...(g.literals ?? []).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      // `key=path` or a path whose file name is the key.
+      ...(g.files ?? []).map((f) => {
+        const [key, file] = f.includes('=') ? [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)] : [path.basename(f), f];
+        return [key, readFileSync(path.join(dir, file), 'utf8')];
+      }),
+    ]);
     if (g.behavior === 'merge') {
       const target = [...generated].find(([, name]) => name === g.name)?.[0];
       if (!target) throw new Error(`${dir}: configMapGenerator ${g.name} merges into nothing`);
       target.data = { ...(target.data as Obj), ...data };
     } else {
-      const cm: K8sObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: g.name }, data };
-      generated.set(cm, g.name);
+      const cm: K8sObject = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: g.name, ...(g.options?.labels && { labels: g.options.labels }) },
+        data,
+      };
+      if (!g.options?.disableNameSuffixHash) generated.set(cm, g.name);
       objects.push(cm);
     }
   }
