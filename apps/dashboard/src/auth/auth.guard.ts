@@ -40,10 +40,14 @@ export class AuthGuard implements CanActivate {
       request.principal = await this.auth.authenticate(request, { bearer: false });
       return true;
     }
-    const principal = await this.auth.authenticate(request);
+    const challenge = () => context.switchToHttp().getResponse<ServerResponse>().setHeader('WWW-Authenticate', 'Bearer realm="osa-ingest"');
+    const principal = await this.auth.authenticate(request).catch((err: unknown) => {
+      if (err instanceof UnauthorizedException) challenge();
+      throw err;
+    });
     if (!principal) {
       if (wantsPage(request)) throw new LoginRequired(request.originalUrl ?? request.url ?? '/');
-      context.switchToHttp().getResponse<ServerResponse>().setHeader('WWW-Authenticate', 'Bearer realm="osa-ingest"');
+      challenge();
       throw new UnauthorizedException('a valid bearer token is required (Authorization: Bearer <token>), or a session from /login');
     }
     request.principal = principal;
