@@ -1,8 +1,11 @@
 import 'reflect-metadata';
+import { startServiceTracing } from '#osa/observability';
 import { bootstrapService } from '#osa/pipeline';
 import { DashboardConfigError, type DashboardEnv, loadDashboardEnv } from './dashboard-env.js';
 import { DashboardModule } from './dashboard.module.js';
 
+// First, before the application module is built: its queues and workers take their telemetry then.
+startServiceTracing('dashboard');
 let env: DashboardEnv;
 try {
   env = loadDashboardEnv();
