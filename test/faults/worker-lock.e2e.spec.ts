@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { StageWorkers } from '#osa/pipeline';
 import { JobId, QueueName } from '#osa/queues';
 import { waitFor } from '#osa/testing';
 import { NestFactory } from '@nestjs/core';
@@ -28,6 +29,7 @@ describe('a step longer than the lock', () => {
     harness = await PipelineHarness.start('worker-lock', { LOCK_DURATION_MS: '2000', STALLED_INTERVAL_MS: '1000', MAX_STALLED_COUNT: '5' });
     secondHookRunner = await NestFactory.createApplicationContext(HookRunnerModule.forRoot(harness.config), { logger: false });
     await secondHookRunner.init();
+    secondHookRunner.get(StageWorkers).start();
   }, 60_000);
   afterAll(async () => {
     await secondHookRunner?.close();

@@ -9,6 +9,7 @@ import { type Job, Queue } from 'bullmq';
 import { type AppConfig, loadConfig } from '#osa/config';
 import { type Convention, validateConvention } from '#osa/domain';
 import { ConventionRepository, type IngestRunRow, RunLedger } from '#osa/persistence';
+import { StageWorkers } from '#osa/pipeline';
 import { QueueName, redisConnection } from '#osa/queues';
 import { createTestDatabase, deleteRedisPrefix, type TestDatabase, TEST_REDIS_URL, testQueuePrefix, waitFor } from '#osa/testing';
 import { HookRunnerModule } from '../../apps/hook-runner/src/hook-runner.module.js';
@@ -76,6 +77,7 @@ export class PipelineHarness {
           : PublisherModule.forRoot(this.config);
     const app = await NestFactory.createApplicationContext(module, { logger: process.env.DEBUG_PIPELINE ? ['error', 'warn', 'log'] : false });
     await app.init();
+    app.get(StageWorkers).start();
     this.apps.set(stage, app);
   }
 

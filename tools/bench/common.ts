@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { type AppConfig, loadConfig } from '#osa/config';
 import { validateConvention } from '#osa/domain';
 import { ConventionRepository, type IngestRunRow, RunLedger } from '#osa/persistence';
+import { StageWorkers } from '#osa/pipeline';
 import { QueueName, redisConnection } from '#osa/queues';
 import { CONTAINER_RUNNER, type CapacityReport, type ContainerRunner, type ContainerRunRequest, type ContainerRunResult } from '#osa/runners';
 import { JsonLinesWriter, readJsonLines } from '#osa/storage';
@@ -137,6 +138,7 @@ export class InProcessStages {
       if (runner) builder.overrideProvider(CONTAINER_RUNNER).useValue(runner);
       const app = await builder.compile();
       await app.init();
+      app.get(StageWorkers).start();
       self.apps.push(app);
     }
     return self;

@@ -1,8 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from '#osa/config';
 import { MetricsController, MetricsModule } from '#osa/observability';
-import type { DatabaseHandle } from '#osa/persistence';
-import { DATABASE, HealthController, JobProducer, OutboxRelay, PipelineCoreModule } from '#osa/pipeline';
+import { DATABASE, HealthController, PipelineInfrastructureModule } from '#osa/pipeline';
 import { ConventionsController } from './api/conventions.controller.js';
 import { IngestionsController } from './api/ingestions.controller.js';
 import { OpenApiController } from './api/openapi.controller.js';
@@ -10,8 +9,8 @@ import { RunQueryService } from './api/run-query.service.js';
 import { StartJobsController } from './api/start-jobs.controller.js';
 import { AuthModule } from './auth/auth.module.js';
 import { QueueBoardModule } from './bull-board/queue-board.module.js';
+import { ControlPlaneModule } from './control-plane.module.js';
 import type { DashboardEnv } from './dashboard-env.js';
-import { ReplayService } from './replay/replay.service.js';
 import { DASHBOARD_ENV } from './tokens.js';
 
 /** Every HTTP controller of the dashboard; the OpenAPI test compares their routes with the document. */
@@ -24,21 +23,14 @@ export class DashboardModule {
     return {
       module: DashboardModule,
       imports: [
-        PipelineCoreModule.forRoot(config, 'dashboard'),
+        PipelineInfrastructureModule.forRoot(config, 'dashboard'),
+        ControlPlaneModule,
         MetricsModule.forRoot('dashboard', { databaseToken: DATABASE }),
         QueueBoardModule.forRoot(env),
         AuthModule.forRoot(env, { open: [HealthController, MetricsController] }),
       ],
       controllers: [HealthController, ...DASHBOARD_API_CONTROLLERS],
-      providers: [
-        { provide: DASHBOARD_ENV, useValue: env },
-        RunQueryService,
-        {
-          provide: ReplayService,
-          useFactory: (h: DatabaseHandle, p: JobProducer, r: OutboxRelay) => new ReplayService(h.db, p, r),
-          inject: [DATABASE, JobProducer, OutboxRelay],
-        },
-      ],
+      providers: [{ provide: DASHBOARD_ENV, useValue: env }, RunQueryService],
     };
   }
 }

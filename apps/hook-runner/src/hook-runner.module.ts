@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from '#osa/config';
 import { MetricsModule } from '#osa/observability';
-import { DATABASE, HealthController, PipelineCoreModule } from '#osa/pipeline';
+import { DATABASE, HealthController, HooksStageModule, PipelineInfrastructureModule, provideStageWorkers } from '#osa/pipeline';
 import { BatchReadyProcessor } from './batch-ready.processor.js';
 
 /** Consumes ingest-batch-ready: runs the convention's hooks on each batch. */
@@ -10,9 +10,13 @@ export class HookRunnerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: HookRunnerModule,
-      imports: [PipelineCoreModule.forRoot(config, 'hook-runner'), MetricsModule.forRoot('hook-runner', { databaseToken: DATABASE })],
+      imports: [
+        PipelineInfrastructureModule.forRoot(config, 'hook-runner'),
+        HooksStageModule,
+        MetricsModule.forRoot('hook-runner', { databaseToken: DATABASE }),
+      ],
       controllers: [HealthController],
-      providers: [BatchReadyProcessor],
+      providers: [BatchReadyProcessor, provideStageWorkers(BatchReadyProcessor)],
     };
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import type { AppConfig } from '#osa/config';
 import { Stage } from '#osa/domain';
-import { APP_CONFIG, deferral, ExhaustionService, IngestBatchService, StageProcessor } from '#osa/pipeline';
+import { APP_CONFIG, deferral, IngestBatchService, StageProcessor } from '#osa/pipeline';
 import { RunLedger } from '#osa/persistence';
 import { QueueName } from '#osa/queues';
 
@@ -12,12 +12,11 @@ export class NextBatchProcessor extends StageProcessor {
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly service: IngestBatchService,
     private readonly ledger: RunLedger,
-    exhaustion: ExhaustionService,
   ) {
-    super(config, QueueName.NextBatch, config.stages.ingester, Stage.Ingester, exhaustion);
+    super(QueueName.NextBatch, config.stages.ingester, Stage.Ingester);
   }
 
-  protected async handle(job: Job, token: string | undefined, signal: AbortSignal | undefined) {
+  async handle(job: Job, token: string | undefined, signal: AbortSignal | undefined) {
     // Each start writes to directories of its own, numbered by the database: BullMQ's start
     // counter restarts at 1 for a job added again while an earlier start may still run.
     const attempt = await this.ledger.batches.nextAttempt(this.ledger.db, 'ingester');

@@ -11,10 +11,10 @@ export class StartIngestProcessor extends StageProcessor {
     private readonly service: StartIngestService,
   ) {
     // A start request is retried like an ingester step; it has no batch to account.
-    super(config, QueueName.StartIngest, config.stages.ingester);
+    super(QueueName.StartIngest, config.stages.ingester);
   }
 
-  protected handle(job: Job) {
+  handle(job: Job) {
     return this.service.start({ id: job.id!, timestamp: job.timestamp, data: job.data });
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import type { AppConfig } from '#osa/config';
 import { Stage } from '#osa/domain';
-import { APP_CONFIG, ExhaustionService, PublishBatchService, StageProcessor } from '#osa/pipeline';
+import { APP_CONFIG, PublishBatchService, StageProcessor } from '#osa/pipeline';
 import { QueueName } from '#osa/queues';
 
 @Injectable()
@@ -10,12 +10,11 @@ export class HooksCompletedProcessor extends StageProcessor {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly service: PublishBatchService,
-    exhaustion: ExhaustionService,
   ) {
-    super(config, QueueName.HooksCompleted, config.stages.publisher, Stage.Publisher, exhaustion);
+    super(QueueName.HooksCompleted, config.stages.publisher, Stage.Publisher);
   }
 
-  protected handle(job: Job) {
+  handle(job: Job) {
     return this.service.publish({ data: job.data, attempt: job.attemptsStarted });
   }
 }

@@ -1,18 +1,22 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from '#osa/config';
 import { MetricsModule } from '#osa/observability';
-import { DATABASE, HealthController, PipelineCoreModule } from '#osa/pipeline';
+import { DATABASE, HealthController, PipelineInfrastructureModule, provideStageWorkers, PublisherStageModule } from '#osa/pipeline';
 import { HooksCompletedProcessor } from './hooks-completed.processor.js';
 
-/** Consumes ingest-hooks-completed: publishes each batch and completes runs. */
+/** Consumes ingest-hooks-completed: publishes each batch and completes runs. Runs no container. */
 @Module({})
 export class PublisherModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: PublisherModule,
-      imports: [PipelineCoreModule.forRoot(config, 'publisher'), MetricsModule.forRoot('publisher', { databaseToken: DATABASE })],
+      imports: [
+        PipelineInfrastructureModule.forRoot(config, 'publisher'),
+        PublisherStageModule,
+        MetricsModule.forRoot('publisher', { databaseToken: DATABASE }),
+      ],
       controllers: [HealthController],
-      providers: [HooksCompletedProcessor],
+      providers: [HooksCompletedProcessor, provideStageWorkers(HooksCompletedProcessor)],
     };
   }
 }

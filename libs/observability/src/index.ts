@@ -2,5 +2,3 @@ export * from './metrics.controller.js';
 export * from './metrics.module.js';
 export * from './pino-logger.service.js';
 export * from './stage-metrics.js';
-export * from './stage-job-observer.js';
-export * from './tracing/index.js';

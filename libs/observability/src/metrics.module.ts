@@ -6,7 +6,6 @@ import { RunStatus } from '#osa/domain';
 import { type DatabaseHandle, ingestRuns } from '#osa/persistence';
 import { ALL_QUEUES } from '#osa/queues';
 import { MetricsController } from './metrics.controller.js';
-import { STAGE_JOB_OBSERVER } from './stage-job-observer.js';
 import { type MetricsSources, StageMetrics } from './stage-metrics.js';
 
 const QUEUE_STATES = ['wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
@@ -33,7 +32,7 @@ export function pipelineMetricsSources(queues: readonly Queue[], database: Datab
 }
 
 export interface MetricsModuleOptions {
-  /** The token of the DatabaseHandle (PipelineCoreModule's `DATABASE`). */
+  /** The token of the DatabaseHandle (PipelineInfrastructureModule's `DATABASE`). */
   databaseToken: InjectionToken;
   /**
    * Node process metrics (heap, event loop lag, …).
@@ -43,8 +42,9 @@ export interface MetricsModuleOptions {
 }
 
 /**
- * `/metrics` for one service, with a registry of its own. Import it next to PipelineCoreModule
- * (whose queues and database it reads); it provides the observer StageProcessor reports to.
+ * `/metrics` for one service, with a registry of its own. Import it next to
+ * PipelineInfrastructureModule (whose queues and database it reads); the stage workers report
+ * every job attempt to its StageMetrics, which they require.
  */
 @Module({})
 export class MetricsModule {
@@ -59,9 +59,8 @@ export class MetricsModule {
             new StageMetrics(service, pipelineMetricsSources(queues, database), { defaultMetrics: options.defaultMetrics }),
           inject: [options.databaseToken, ...ALL_QUEUES.map((name) => getQueueToken(name))],
         },
-        { provide: STAGE_JOB_OBSERVER, useExisting: StageMetrics },
       ],
-      exports: [StageMetrics, STAGE_JOB_OBSERVER],
+      exports: [StageMetrics],
     };
   }
 }

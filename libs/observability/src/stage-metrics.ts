@@ -1,4 +1,3 @@
-import type { StageJobObserver } from './stage-job-observer.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** What the scrape-time gauges read: queue depth by state and the number of active runs. */
@@ -12,7 +11,7 @@ export interface MetricsSources {
  * process in tests), stage job counters and durations fed by StageProcessor, and gauges that
  * are read from Redis and Postgres when scraped.
  */
-export class StageMetrics implements StageJobObserver {
+export class StageMetrics {
   readonly registry = new Registry();
   private readonly processed: Counter<'stage' | 'queue'>;
   private readonly failed: Counter<'stage' | 'queue' | 'kind' | 'final'>;

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { DynamicModule } from '@nestjs/common';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type AppConfig, ConfigError, loadConfig } from '#osa/config';
 import { PinoLoggerService } from '#osa/observability';
@@ -14,9 +14,10 @@ export const DEFAULT_PORTS: Record<string, number> = {
 
 /**
  * Starts one service as its own process: validates the environment (naming any bad variable),
- * applies migrations (idempotent), serves health on PORT and stops cleanly on SIGTERM.
+ * applies migrations (idempotent), serves health on PORT and stops cleanly on SIGTERM. Resolves
+ * the running application; a stage service then starts its StageWorkers.
  */
-export async function bootstrapService(name: string, moduleFor: (config: AppConfig) => DynamicModule): Promise<void> {
+export async function bootstrapService(name: string, moduleFor: (config: AppConfig) => DynamicModule): Promise<INestApplication> {
   let config: AppConfig;
   try {
     config = loadConfig();
@@ -35,4 +36,5 @@ export async function bootstrapService(name: string, moduleFor: (config: AppConf
   const port = config.port ?? DEFAULT_PORTS[name] ?? 3000;
   await app.listen(port, '0.0.0.0');
   logger.log({ msg: `${name} ready on :${port}`, port, runner: config.runner, queuePrefix: config.queuePrefix }, 'bootstrap');
+  return app;
 }

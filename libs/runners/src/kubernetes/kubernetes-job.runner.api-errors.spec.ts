@@ -39,7 +39,7 @@ describe(KubernetesJobRunner.name, () => {
     it('throws a transient kubernetes_api when the API server is unreachable', async () => {
       h = await startHarness();
       const { createKubernetesApis, kubeConfigForServer } = await import('./kube-client.factory.js');
-      const runner = new KubernetesJobRunner(h.config, createKubernetesApis(kubeConfigForServer('http://127.0.0.1:9')));
+      const runner = new KubernetesJobRunner(h.config, createKubernetesApis(kubeConfigForServer('http://127.0.0.1:9')), { warn: () => undefined });
       const err = await failure(runner.run(h.request()));
       expect(err).toBeInstanceOf(TransientError);
       expect(err).toMatchObject({ kind: ErrorKind.KubernetesApi });

@@ -10,16 +10,17 @@ import { DIRS_ANNOTATION, Label, sameWorkSelector, specHash } from './job-naming
 import { buildJob } from './job-spec.builder.js';
 import { jobOutcome, unschedulableCondition } from './job-status.js';
 import { PodStartError, type SettledJob, waitForJob } from './job-waiter.js';
-import { createKubernetesApis, type KubernetesApis, kubeConfigFromEnv } from './kube-client.factory.js';
-import { type KubernetesRunnerConfig, parseKubernetesRunnerConfig } from './kubernetes-runner.config.js';
+import type { KubernetesApis } from './kube-client.factory.js';
+import type { KubernetesRunnerConfig } from './kubernetes-runner.config.js';
 import { adoptOutput, toSubPath } from './output-adoption.js';
 
-/** Where the runner reports problems it deliberately does not throw (cleanup, capacity checks). */
+/**
+ * Where the runner reports problems it deliberately does not throw (cleanup, capacity checks):
+ * the service's log, so they come out as its JSON lines.
+ */
 export interface RunnerLogger {
-  warn(message: string, context?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
 }
-
-const consoleLogger: RunnerLogger = { warn: (message, context) => console.warn(message, context ?? '') };
 
 /** Result of {@link KubernetesJobRunner.run}: the port's result plus which Job produced it. */
 export interface KubernetesRunResult extends ContainerRunResult {
@@ -57,14 +58,9 @@ export class KubernetesJobRunner implements ContainerRunner {
   constructor(
     private readonly config: KubernetesRunnerConfig,
     apis: KubernetesApis,
-    private readonly logger: RunnerLogger = consoleLogger,
+    private readonly logger: RunnerLogger,
   ) {
     this.gateway = new JobApiGateway(apis, config.namespace);
-  }
-
-  /** A runner configured from K8S_* variables and KUBECONFIG or the in-cluster service account. */
-  static fromEnv(env: Record<string, string | undefined> = process.env, logger?: RunnerLogger): KubernetesJobRunner {
-    return new KubernetesJobRunner(parseKubernetesRunnerConfig(env), createKubernetesApis(kubeConfigFromEnv(env)), logger);
   }
 
   async capacity(): Promise<CapacityReport> {

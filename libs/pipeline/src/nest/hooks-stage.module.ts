@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import type { AppConfig } from '#osa/config';
+import { type DatabaseHandle, RunLedger } from '#osa/persistence';
+import { CONTAINER_RUNNER, type ContainerRunner } from '#osa/runners';
+import { RunHooksService } from '../hooks/run-hooks.service.js';
+import { JobProducer } from '../jobs/job-producer.js';
+import { ContainerRunnerModule } from './container-runner.module.js';
+import { FailureAccountingModule } from './failure-accounting.module.js';
+import { APP_CONFIG, DATABASE } from './tokens.js';
+
+/** The hooks stage: runs every hook of the convention on a sourced batch. */
+@Module({
+  imports: [ContainerRunnerModule, FailureAccountingModule],
+  providers: [
+    {
+      provide: RunHooksService,
+      useFactory: (config: AppConfig, h: DatabaseHandle, ledger: RunLedger, runner: ContainerRunner, producer: JobProducer) =>
+        new RunHooksService(
+          h.db,
+          ledger,
+          runner,
+          producer,
+          config.dataDir,
+          { memoryCeilingBytes: config.hooks.memoryCeilingBytes, retries: config.hooks.oomRetries, maxBisectRuns: config.hooks.maxBisectRuns },
+          config.containerOutput,
+        ),
+      inject: [APP_CONFIG, DATABASE, RunLedger, CONTAINER_RUNNER, JobProducer],
+    },
+  ],
+  exports: [RunHooksService, FailureAccountingModule],
+})
+export class HooksStageModule {}

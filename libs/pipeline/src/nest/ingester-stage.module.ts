@@ -1,0 +1,43 @@
+import { Module } from '@nestjs/common';
+import type { AppConfig } from '#osa/config';
+import { ConventionRepository, type DatabaseHandle, RunLedger } from '#osa/persistence';
+import { CONTAINER_RUNNER, type ContainerRunner } from '#osa/runners';
+import { BackpressureGate } from '../ingester/backpressure.gate.js';
+import { IngestBatchService } from '../ingester/ingest-batch.service.js';
+import { JobProducer } from '../jobs/job-producer.js';
+import { OutboxRelay } from '../outbox/outbox-relay.js';
+import { StartIngestService } from '../start/start-ingest.service.js';
+import { ContainerRunnerModule } from './container-runner.module.js';
+import { FailureAccountingModule } from './failure-accounting.module.js';
+import { APP_CONFIG, DATABASE } from './tokens.js';
+
+/** The ingester stage: creates runs from start jobs and runs the ingester batch by batch. */
+@Module({
+  imports: [ContainerRunnerModule, FailureAccountingModule],
+  providers: [
+    {
+      provide: StartIngestService,
+      useFactory: (h: DatabaseHandle, ledger: RunLedger, conventions: ConventionRepository, producer: JobProducer, relay: OutboxRelay) =>
+        new StartIngestService(h.db, ledger, conventions, producer, relay),
+      inject: [DATABASE, RunLedger, ConventionRepository, JobProducer, OutboxRelay],
+    },
+    {
+      provide: IngestBatchService,
+      useFactory: (config: AppConfig, h: DatabaseHandle, ledger: RunLedger, runner: ContainerRunner, producer: JobProducer, relay: OutboxRelay) =>
+        new IngestBatchService(
+          h.db,
+          ledger,
+          runner,
+          producer,
+          relay,
+          config.dataDir,
+          new BackpressureGate(h.db, ledger, runner, config.backpressure),
+          config.backpressure,
+          config.containerOutput,
+        ),
+      inject: [APP_CONFIG, DATABASE, RunLedger, CONTAINER_RUNNER, JobProducer, OutboxRelay],
+    },
+  ],
+  exports: [StartIngestService, IngestBatchService, FailureAccountingModule],
+})
+export class IngesterStageModule {}
