@@ -24,6 +24,7 @@ import {
   OutboxRelay,
   PublishBatchService,
   ReconcilerService,
+  ReplayService,
   RunHooksService,
   StartIngestService,
 } from '#osa/pipeline';
@@ -61,6 +62,7 @@ export class MediumPipeline {
   readonly publisher: PublishBatchService;
   readonly exhaustion: ExhaustionService;
   readonly reconciler: ReconcilerService;
+  readonly replays: ReplayService;
   private attempts = 0;
   private startJobs = 0;
 
@@ -98,6 +100,7 @@ export class MediumPipeline {
     this.publisher = new PublishBatchService(this.ledger, new RecordRepository(), this.relay, this.producer, config.dataDir);
     this.exhaustion = new ExhaustionService(this.ledger, this.relay, this.producer);
     this.reconciler = new ReconcilerService(new RunReadModel(db), this.ledger, this.producer, this.exhaustion, this.relay);
+    this.replays = new ReplayService(this.ledger, new RunReadModel(db), this.producer, this.relay);
   }
 
   /** `env` as the services' environment (e.g. MAX_PENDING_BATCHES); Redis is never contacted. */
