@@ -1,12 +1,14 @@
 import { sql } from 'drizzle-orm';
 import { UnrecoverableError } from 'bullmq';
-import { ErrorKind, PermanentError } from '#osa/domain';
 import { createTestDatabase, type TestDatabase } from '#osa/testing';
-import { toJobError } from './stage-processor.js';
+import { toJobError } from '#osa/pipeline';
 
 const RECORD_VALUE = 'value-from-a-record-0123456789';
 
-/** What BullMQ keeps of a failed attempt (its reason and stack, shown in Bull Board). */
+/**
+ * What BullMQ keeps of a failed attempt (its reason and stack, shown in Bull Board) for a real
+ * database error; every failure kind is covered by test/unit/retry-decision.spec.ts.
+ */
 describe(toJobError.name, () => {
   let database: TestDatabase;
 
@@ -33,11 +35,5 @@ describe(toJobError.name, () => {
         .slice(1)
         .every((line) => /^\s+at /.test(line)),
     ).toBe(true);
-  });
-
-  it('turns a permanent error into an UnrecoverableError with its kind in the reason', () => {
-    const jobError = toJobError(new PermanentError('convention "x" has no ingester', ErrorKind.InvalidConvention));
-    expect(jobError).toBeInstanceOf(UnrecoverableError);
-    expect(jobError.message).toBe('[invalid_convention] convention "x" has no ingester');
   });
 });
