@@ -3,14 +3,14 @@ import { type DynamicModule, type InjectionToken, Module } from '@nestjs/common'
 import type { Queue } from 'bullmq';
 import { count, inArray } from 'drizzle-orm';
 import { RunStatus } from '#osa/domain';
-import { type DatabaseHandle, ingestRuns } from '#osa/persistence';
+import { type DatabaseHandle, ingestRuns, longestRunStallSeconds } from '#osa/persistence';
 import { ALL_QUEUES } from '#osa/queues';
 import { MetricsController } from './metrics.controller.js';
 import { type MetricsSources, StageMetrics } from './stage-metrics.js';
 
 const QUEUE_STATES = ['wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
 
-/** Reads queue depth from Redis and active runs from Postgres, at scrape time. */
+/** Reads queue depth from Redis, and active runs and how long they have gone without progress from Postgres, at scrape time. */
 export function pipelineMetricsSources(queues: readonly Queue[], database: DatabaseHandle): MetricsSources {
   return {
     async queueDepth() {
@@ -28,6 +28,7 @@ export function pipelineMetricsSources(queues: readonly Queue[], database: Datab
         .where(inArray(ingestRuns.status, [RunStatus.Pending, RunStatus.Running]));
       return row?.n ?? 0;
     },
+    longestRunStallSeconds: () => longestRunStallSeconds(database.db),
   };
 }
 
@@ -51,6 +52,9 @@ export class MetricsModule {
   static forRoot(service: string, options: MetricsModuleOptions): DynamicModule {
     return {
       module: MetricsModule,
+      // Global: the stage modules count container runs on it without importing a module that is
+      // configured per service.
+      global: true,
       controllers: [MetricsController],
       providers: [
         {

@@ -1,9 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { BoundedLabel } from './bounded-label.js';
+import type { ContainerRunObserver, ContainerStage } from './container-run-observer.js';
 
-/** What the scrape-time gauges read: queue depth by state and the number of active runs. */
+/** What the scrape-time gauges read: queue depth by state, active runs and how long the stalest has gone without progress. */
 export interface MetricsSources {
   queueDepth(): Promise<Array<{ queue: string; state: string; count: number }>>;
   activeRuns(): Promise<number>;
+  /** Seconds since the ledger last recorded progress for the active run that has gone longest without; 0 with no active run. */
+  longestRunStallSeconds(): Promise<number>;
 }
 
 /**
@@ -11,8 +15,12 @@ export interface MetricsSources {
  * process in tests), stage job counters and durations fed by StageProcessor, and gauges that
  * are read from Redis and Postgres when scraped.
  */
-export class StageMetrics {
+export class StageMetrics implements ContainerRunObserver {
   readonly registry = new Registry();
+  private readonly hookLabel = new BoundedLabel();
+  private readonly containerRuns: Counter<'stage' | 'hook' | 'outcome'>;
+  private readonly escalations: Counter<'hook'>;
+  private readonly bisections: Counter<'hook'>;
   private readonly processed: Counter<'stage' | 'queue'>;
   private readonly failed: Counter<'stage' | 'queue' | 'kind' | 'final'>;
   private readonly duration: Histogram<'stage' | 'outcome'>;
@@ -46,7 +54,33 @@ export class StageMetrics {
       labelNames: ['stage', 'signal'],
       registers: [this.registry],
     });
+    this.containerRuns = new Counter({
+      name: 'osa_container_runs_total',
+      help: 'Container runs per stage, hook ("" for the ingester) and outcome (succeeded, or the failure kind: oom, timeout, hook_exit, …)',
+      labelNames: ['stage', 'hook', 'outcome'],
+      registers: [this.registry],
+    });
+    this.escalations = new Counter({
+      name: 'osa_memory_escalations_total',
+      help: 'Hook runs repeated with doubled memory after an OOM kill, per hook',
+      labelNames: ['hook'],
+      registers: [this.registry],
+    });
+    this.bisections = new Counter({
+      name: 'osa_bisections_total',
+      help: 'Hook runs on a part of a batch after an OOM kill at the memory ceiling, per hook',
+      labelNames: ['hook'],
+      registers: [this.registry],
+    });
     if (!sources) return;
+    new Gauge({
+      name: 'osa_active_run_stalled_seconds',
+      help: 'Seconds since the ledger last recorded progress (its start or a batch transition) for the active run that has gone longest without; 0 with none (read from Postgres on scrape)',
+      registers: [this.registry],
+      async collect() {
+        this.set(await sources.longestRunStallSeconds());
+      },
+    });
     new Gauge({
       name: 'osa_active_runs',
       help: 'Ingest runs pending or running (read from Postgres on scrape)',
@@ -82,6 +116,18 @@ export class StageMetrics {
 
   jobDeferred(stage: string, _queue: string, signal: string): void {
     this.deferrals.inc({ stage, signal });
+  }
+
+  containerRun(stage: ContainerStage, hook: string | undefined, outcome: string): void {
+    this.containerRuns.inc({ stage, hook: hook === undefined ? '' : this.hookLabel.value(hook), outcome });
+  }
+
+  memoryEscalated(hook: string): void {
+    this.escalations.inc({ hook: this.hookLabel.value(hook) });
+  }
+
+  bisectionStep(hook: string): void {
+    this.bisections.inc({ hook: this.hookLabel.value(hook) });
   }
 
   metrics(): Promise<string> {

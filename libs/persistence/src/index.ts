@@ -10,3 +10,4 @@ export * from './repositories/record.repository.js';
 export * from './repositories/run-ledger.js';
 export * from './schema/tables.js';
 export * from './repositories/replay.repository.js';
+export * from './read/run-progress.query.js';

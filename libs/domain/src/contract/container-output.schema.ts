@@ -61,6 +61,15 @@ export interface HookCounts {
   missing: number;
   /** Output lines that did not parse or named an id outside the batch. */
   invalid: number;
+  /**
+   * What the hooks step that committed the batch spent in containers: every run (OOM re-runs and
+   * bisection parts included), those killed for memory, re-runs with doubled memory, and runs on
+   * a part of the batch at the memory ceiling. Absent on batches hooked before they were kept.
+   */
+  containerRuns?: number;
+  oomKills?: number;
+  memoryEscalations?: number;
+  bisectionRuns?: number;
 }
 
 export function emptyHookCounts(): HookCounts {

@@ -1,6 +1,8 @@
 import { link, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { formatMemory, type HookSpec, OOMError, parseMemory, TransientError, ErrorKind } from '#osa/domain';
+import { Logger } from '@nestjs/common';
+import { describeFailure, formatMemory, type HookSpec, OOMError, parseMemory, TransientError, ErrorKind } from '#osa/domain';
+import type { ContainerRunObserver } from '#osa/observability';
 import type { ContainerRunner } from '#osa/runners';
 import { BatchLayout, type ContainerOutputLimits, JsonLinesWriter, LineReader } from '#osa/storage';
 import { absorbHookOutput } from './absorb-hook-output.js';
@@ -26,6 +28,18 @@ export interface OomPolicy {
   maxBisectRuns: number;
 }
 
+/** What one execution cost in containers: kept with the batch's hook counts in the ledger. */
+export interface HookRunStats {
+  /** Container runs, OOM re-runs and bisection parts included. */
+  containerRuns: number;
+  /** Runs killed for memory. */
+  oomKills: number;
+  /** Re-runs with doubled memory after an OOM kill. */
+  memoryEscalations: number;
+  /** Runs on a part of the batch at the memory ceiling. */
+  bisectionRuns: number;
+}
+
 /**
  * Runs one hook over a batch until every record has an outcome, resuming from the hook's
  * checkpoint. On OOM it keeps what was written, re-runs only the records without an outcome,
@@ -34,15 +48,17 @@ export interface OomPolicy {
  * A timeout or crash leaves the checkpoint for the job's next attempt.
  */
 export class HookExecutor {
+  private static readonly logger = new Logger('HookExecutor');
   private step = 0;
-  private bisectRuns = 0;
   private readonly reader = new LineReader();
+  readonly stats: HookRunStats = { containerRuns: 0, oomKills: 0, memoryEscalations: 0, bisectionRuns: 0 };
 
   constructor(
     private readonly runner: ContainerRunner,
     private readonly dataDir: string,
     private readonly policy: OomPolicy,
     private readonly outputLimits: ContainerOutputLimits,
+    private readonly observer?: ContainerRunObserver,
   ) {}
 
   async execute(job: HookExecution): Promise<HookCheckpoint> {
@@ -60,6 +76,17 @@ export class HookExecutor {
           pending = pending.filter((p) => !checkpoint.hasPosition(p));
           const doubled = memory * 2;
           if (retry < this.policy.retries && doubled <= this.policy.memoryCeilingBytes) {
+            this.stats.memoryEscalations++;
+            this.observer?.memoryEscalated(job.hook.name);
+            HookExecutor.logger.warn({
+              msg: `hook "${job.hook.name}" killed for memory at ${formatMemory(memory)}; re-running ${pending.length} records at ${formatMemory(doubled)}`,
+              event: 'memory_escalation',
+              ...where(job),
+              memoryBefore: formatMemory(memory),
+              memoryAfter: formatMemory(doubled),
+              records: pending.length,
+              escalation: retry + 1,
+            });
             memory = doubled;
             continue;
           }
@@ -78,14 +105,13 @@ export class HookExecutor {
     const remaining = records.filter((p) => !checkpoint.hasPosition(p));
     if (remaining.length === 0) return;
     // A hook that cannot even start within the limit would otherwise run once per record.
-    if (this.bisectRuns >= this.policy.maxBisectRuns) {
-      await this.errorRecords(job, checkpoint, remaining, `OOM at ${formatMemory(memory)}; isolation stopped after ${this.bisectRuns} runs`);
+    if (this.stats.bisectionRuns >= this.policy.maxBisectRuns) {
+      await this.errorRecords(job, checkpoint, remaining, `OOM at ${formatMemory(memory)}; isolation stopped after ${this.stats.bisectionRuns} runs`);
       return;
     }
     if (remaining.length === 1) {
       try {
-        this.bisectRuns++;
-        await this.runSubset(job, checkpoint, remaining, memory, false);
+        await this.bisectionStep(job, checkpoint, remaining, memory);
       } catch (err) {
         if (!(err instanceof OOMError)) throw err;
         if (!checkpoint.hasPosition(remaining[0]!)) await this.errorRecords(job, checkpoint, remaining, `OOM at ${formatMemory(memory)}, alone`);
@@ -98,17 +124,40 @@ export class HookExecutor {
         await this.bisect(job, checkpoint, half, memory);
         continue;
       }
-      if (this.bisectRuns >= this.policy.maxBisectRuns) {
+      if (this.stats.bisectionRuns >= this.policy.maxBisectRuns) {
         await this.bisect(job, checkpoint, half, memory);
         continue;
       }
       try {
-        this.bisectRuns++;
-        await this.runSubset(job, checkpoint, half, memory, false);
+        await this.bisectionStep(job, checkpoint, half, memory);
       } catch (err) {
         if (!(err instanceof OOMError)) throw err;
         await this.bisect(job, checkpoint, half, memory);
       }
+    }
+  }
+
+  /** One run on a part of what an OOM left; a part killed for memory again is split further by the caller. */
+  private async bisectionStep(job: HookExecution, checkpoint: HookCheckpoint, part: readonly number[], memory: number): Promise<void> {
+    this.stats.bisectionRuns++;
+    this.observer?.bisectionStep(job.hook.name);
+    let outcome = 'succeeded';
+    try {
+      await this.runSubset(job, checkpoint, part, memory, false);
+    } catch (err) {
+      outcome = describeFailure(err).kind;
+      throw err;
+    } finally {
+      HookExecutor.logger.warn({
+        msg: `hook "${job.hook.name}" bisection run ${this.stats.bisectionRuns} on ${part.length} records at ${formatMemory(memory)}: ${outcome}`,
+        event: 'bisection_step',
+        ...where(job),
+        memoryBefore: formatMemory(memory),
+        memoryAfter: formatMemory(memory),
+        records: part.length,
+        bisectionRun: this.stats.bisectionRuns,
+        outcome,
+      });
     }
   }
 
@@ -148,6 +197,9 @@ export class HookExecutor {
     } catch (err) {
       failure = err;
     }
+    this.stats.containerRuns++;
+    if (failure instanceof OOMError) this.stats.oomKills++;
+    this.observer?.containerRun('hooks', job.hook.name, failure === undefined ? 'succeeded' : describeFailure(failure).kind);
     // What a killed container finished is kept; only a clean or a killed run has output to trust.
     const killed = failure instanceof OOMError || (failure instanceof TransientError && failure.kind === ErrorKind.Timeout);
     if (failure === undefined || killed) {
@@ -181,6 +233,11 @@ export class HookExecutor {
     }
     await part.commit();
   }
+}
+
+/** The fields that place a log line: which hook, run, batch and attempt. */
+function where(job: HookExecution) {
+  return { hook: job.hook.name, runId: job.runId, batchIndex: job.batchIndex, attempt: job.attempt };
 }
 
 function positions(n: number): number[] {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { BatchState, CappedIssues, emptyHookCounts, type HookCounts, type RecordIssue } from '#osa/domain';
 import type { Database, RunLedger } from '#osa/persistence';
 import { QueueName } from '#osa/queues';
+import type { ContainerRunObserver } from '#osa/observability';
 import type { ContainerRunner } from '#osa/runners';
 import { BatchLayout, type ContainerOutputLimits, DEFAULT_CONTAINER_OUTPUT_LIMITS } from '#osa/storage';
 import type { StageJob } from '../ingester/ingest-batch.service.js';
@@ -9,7 +10,7 @@ import type { JobProducer } from '../jobs/job-producer.js';
 import { loadStageBatch } from '../jobs/load-stage-batch.js';
 import type { HookCheckpoint } from './hook-checkpoint.js';
 import { BatchRecords } from './batch-records.js';
-import { HookExecutor, type OomPolicy } from './hook-executor.js';
+import { HookExecutor, type HookRunStats, type OomPolicy } from './hook-executor.js';
 import { mergePassedRecords } from './merge-passed-records.js';
 
 export type HooksOutcome = { outcome: 'hooked' | 'already-hooked' | 'batch-ended' | 'run-ended' };
@@ -28,6 +29,7 @@ export class RunHooksService {
     private readonly dataDir: string,
     private readonly oomPolicy: OomPolicy,
     private readonly outputLimits: ContainerOutputLimits = DEFAULT_CONTAINER_OUTPUT_LIMITS,
+    private readonly observer?: ContainerRunObserver,
   ) {}
 
   async runHooks(job: StageJob): Promise<HooksOutcome> {
@@ -43,9 +45,9 @@ export class RunHooksService {
     const ingesterAttempt = batch.ingesterAttempt!;
     const records = await BatchRecords.read(abs(BatchLayout.hookInputFile(runId, batchIndex, ingesterAttempt)));
 
-    const results: Array<{ name: string; checkpoint: HookCheckpoint }> = [];
+    const results: Array<{ name: string; checkpoint: HookCheckpoint; stats: HookRunStats }> = [];
     for (const hook of run.convention.hooks) {
-      const executor = new HookExecutor(this.runner, this.dataDir, this.oomPolicy, this.outputLimits);
+      const executor = new HookExecutor(this.runner, this.dataDir, this.oomPolicy, this.outputLimits, this.observer);
       const checkpoint = await executor.execute({
         runId,
         batchIndex,
@@ -55,7 +57,7 @@ export class RunHooksService {
         records,
         signal: job.signal,
       });
-      results.push({ name: hook.name, checkpoint });
+      results.push({ name: hook.name, checkpoint, stats: executor.stats });
     }
 
     const merged = await mergePassedRecords(
@@ -65,8 +67,9 @@ export class RunHooksService {
     );
     const hookCounts: Record<string, HookCounts> = {};
     const issues: RecordIssue[] = [];
-    for (const { name, checkpoint } of results) {
-      const counts: HookCounts = { ...emptyHookCounts(), ...checkpoint.counts() };
+    for (const { name, checkpoint, stats } of results) {
+      // The container runs are this start's: a start that resumed from a checkpoint ran only what was left.
+      const counts: HookCounts = { ...emptyHookCounts(), ...checkpoint.counts(), ...stats };
       const place = { runId, batchIndex, stage: 'hooks', hook: name };
       const listed = new CappedIssues();
       for await (const issue of checkpoint.issues(place)) {

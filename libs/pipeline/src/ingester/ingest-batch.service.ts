@@ -1,10 +1,11 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import type { BackpressurePolicy } from '#osa/config';
 import path from 'node:path';
-import { BatchState, ErrorKind, PermanentError } from '#osa/domain';
+import { BatchState, describeFailure, ErrorKind, PermanentError } from '#osa/domain';
+import type { ContainerRunObserver } from '#osa/observability';
 import type { Database, IngestBatchRow, IngestRunRow, RunLedger } from '#osa/persistence';
 import { type BatchJobPayload, batchJobPayloadSchema, parsePayload, QueueName } from '#osa/queues';
-import type { ContainerRunner } from '#osa/runners';
+import type { ContainerRunner, ContainerRunRequest } from '#osa/runners';
 import { BatchLayout, type ContainerOutputLimits, DEFAULT_CONTAINER_OUTPUT_LIMITS } from '#osa/storage';
 import type { JobProducer } from '../jobs/job-producer.js';
 import { strayJob } from '../jobs/pipeline-job.js';
@@ -47,6 +48,7 @@ export class IngestBatchService {
     private readonly gate: BackpressureGate,
     private readonly policy: BackpressurePolicy,
     private readonly outputLimits: ContainerOutputLimits = DEFAULT_CONTAINER_OUTPUT_LIMITS,
+    private readonly observer?: ContainerRunObserver,
   ) {}
 
   parse(data: unknown): BatchJobPayload {
@@ -90,7 +92,7 @@ export class IngestBatchService {
     if (session !== undefined) await writeFile(path.join(abs(dirs.in), 'session.json'), JSON.stringify(session));
 
     if (remaining > 0) {
-      await this.runner.run({
+      await this.runIngester({
         role: 'ingester',
         runId,
         batchIndex,
@@ -168,6 +170,17 @@ export class IngestBatchService {
       data: { ...payload, waitingSince, deferrals: (payload.deferrals ?? 0) + 1 },
       runShortId: payload.runId.slice(0, 8),
     };
+  }
+
+  /** Runs the ingester, counting the run by its outcome. */
+  private async runIngester(request: ContainerRunRequest): Promise<void> {
+    try {
+      await this.runner.run(request);
+      this.observer?.containerRun('ingester', undefined, 'succeeded');
+    } catch (err) {
+      this.observer?.containerRun('ingester', undefined, describeFailure(err).kind);
+      throw err;
+    }
   }
 
   /** Adds the jobs that follow a sourced batch; their ids are deterministic, so repeats dedup. */

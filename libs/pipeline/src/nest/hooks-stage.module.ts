@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import type { AppConfig } from '#osa/config';
+import { StageMetrics } from '#osa/observability';
 import { type DatabaseHandle, RunLedger } from '#osa/persistence';
 import { CONTAINER_RUNNER, type ContainerRunner } from '#osa/runners';
 import { RunHooksService } from '../hooks/run-hooks.service.js';
@@ -14,7 +15,7 @@ import { APP_CONFIG, DATABASE } from './tokens.js';
   providers: [
     {
       provide: RunHooksService,
-      useFactory: (config: AppConfig, h: DatabaseHandle, ledger: RunLedger, runner: ContainerRunner, producer: JobProducer) =>
+      useFactory: (config: AppConfig, h: DatabaseHandle, ledger: RunLedger, runner: ContainerRunner, producer: JobProducer, metrics?: StageMetrics) =>
         new RunHooksService(
           h.db,
           ledger,
@@ -23,8 +24,10 @@ import { APP_CONFIG, DATABASE } from './tokens.js';
           config.dataDir,
           { memoryCeilingBytes: config.hooks.memoryCeilingBytes, retries: config.hooks.oomRetries, maxBisectRuns: config.hooks.maxBisectRuns },
           config.containerOutput,
+          metrics,
         ),
-      inject: [APP_CONFIG, DATABASE, RunLedger, CONTAINER_RUNNER, JobProducer],
+      // Container runs, memory escalations and bisections are counted when the service has metrics.
+      inject: [APP_CONFIG, DATABASE, RunLedger, CONTAINER_RUNNER, JobProducer, { token: StageMetrics, optional: true }],
     },
   ],
   exports: [RunHooksService, FailureAccountingModule],

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import type { AppConfig } from '#osa/config';
+import { StageMetrics } from '#osa/observability';
 import { ConventionRepository, type DatabaseHandle, RunLedger } from '#osa/persistence';
 import { CONTAINER_RUNNER, type ContainerRunner } from '#osa/runners';
 import { BackpressureGate } from '../ingester/backpressure.gate.js';
@@ -23,7 +24,15 @@ import { APP_CONFIG, DATABASE } from './tokens.js';
     },
     {
       provide: IngestBatchService,
-      useFactory: (config: AppConfig, h: DatabaseHandle, ledger: RunLedger, runner: ContainerRunner, producer: JobProducer, relay: OutboxRelay) =>
+      useFactory: (
+        config: AppConfig,
+        h: DatabaseHandle,
+        ledger: RunLedger,
+        runner: ContainerRunner,
+        producer: JobProducer,
+        relay: OutboxRelay,
+        metrics?: StageMetrics,
+      ) =>
         new IngestBatchService(
           h.db,
           ledger,
@@ -34,8 +43,10 @@ import { APP_CONFIG, DATABASE } from './tokens.js';
           new BackpressureGate(h.db, ledger, runner, config.backpressure),
           config.backpressure,
           config.containerOutput,
+          metrics,
         ),
-      inject: [APP_CONFIG, DATABASE, RunLedger, CONTAINER_RUNNER, JobProducer, OutboxRelay],
+      // Ingester container runs are counted when the service has metrics.
+      inject: [APP_CONFIG, DATABASE, RunLedger, CONTAINER_RUNNER, JobProducer, OutboxRelay, { token: StageMetrics, optional: true }],
     },
   ],
   exports: [StartIngestService, IngestBatchService, FailureAccountingModule],
