@@ -1,124 +1,88 @@
-import { CONVENTION_ID_PATTERN, MAX_NAME_LENGTH } from '#osa/domain';
+import { z } from 'zod';
+import { conventionIdSchema, conventionSchema, RunStatus, runIdSchema } from '#osa/domain';
+import { startIngestPayloadSchema } from '#osa/queues';
+import type { Scope } from '../auth/scopes.js';
+import { replayBodySchema } from './ingestions.controller.js';
+import {
+  conventionListSchema,
+  conventionStoredSchema,
+  errorResponseSchema,
+  issuesPageSchema,
+  replayAcceptedSchema,
+  runCardSchema,
+  runListSchema,
+  startAcceptedSchema,
+  startJobStatusSchema,
+} from './validation.js';
 
-/** The HTTP API as OpenAPI 3.1; a test keeps it and the controllers' routes identical. */
+/**
+ * A zod schema as JSON Schema 2020-12 (OpenAPI 3.1's dialect): a request as the controller
+ * accepts it (`input`: defaults optional, coercions as the wire type), a response as the API
+ * writes it (`output`: no key it does not list). What JSON Schema cannot say (a refinement, a
+ * transform) is left out, so the controller's parse stays the authority.
+ */
+export function toOpenApiSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' });
+  return rest;
+}
+
+/** The HTTP API as OpenAPI 3.1, its schemas generated from the zod schemas the API parses and answers with. */
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const error = (description: string) => ({ description, ...json(ref('Error')) });
-const runId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
-const conventionIdSchema = { type: 'string', maxLength: MAX_NAME_LENGTH, pattern: CONVENTION_ID_PATTERN.source };
-const conventionId = { name: 'id', in: 'path', required: true, schema: conventionIdSchema };
-/** Said wherever the API token lets a caller decide what runs: it is code execution. */
+const runId = { name: 'id', in: 'path', required: true, schema: toOpenApiSchema(runIdSchema, 'input') };
+const conventionIdParameter = toOpenApiSchema(conventionIdSchema, 'input');
+const conventionId = { name: 'id', in: 'path', required: true, schema: conventionIdParameter };
+/** Said wherever a credential lets a caller decide what runs: `conventions:write` is code execution. */
 const TOKEN_RUNS_CODE =
-  'The API token is code execution: a convention names the command the local runner executes on the service host (any argv, e.g. ["sh", "-c", "…"]) and the image the Kubernetes runner starts with the shared data volume mounted. Whoever holds API_TOKEN can run any program there and read or change every run\'s data; give it only to those you would give shell access to those hosts. It is one token for every route; scopes come later.';
-const secured = { security: [{ bearer: [] }] };
-const unauthorized = { '401': error('missing or wrong bearer token') };
+  'The conventions:write scope is code execution: a convention names the command the local runner executes on the service host (any argv, e.g. ["sh", "-c", "…"]) and the image the Kubernetes runner starts with the shared data volume mounted (within ALLOWED_IMAGE_PREFIXES when set). Whoever holds a token with it can run any program there and read or change every run\'s data; give it only to those you would give shell access to those hosts. API_TOKEN has every scope.';
+/**
+ * Who may call a route: a bearer token (a static token or an OIDC JWT) or the browser session
+ * cookie, with every scope listed (OpenAPI 3.1 lets non-OAuth schemes list role names).
+ */
+const secured = (...scopes: [Scope, ...Scope[]]) => ({
+  security: [{ bearer: scopes }, { session: scopes }],
+  'x-required-scopes': scopes,
+});
+const unauthorized = {
+  '401': error('no credential, or a wrong or expired one'),
+  '403': error('the credential lacks a scope the route needs; the message and `missingScopes` name it'),
+};
 
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
     title: 'osa-ingest control plane',
     version: '1',
-    description: `Start, watch and replay ingest runs; manage conventions. Every /api route except this document needs \`Authorization: Bearer <API_TOKEN>\`. ${TOKEN_RUNS_CODE}`,
+    description: `Start, watch and replay ingest runs; manage conventions. Every /api route except this document needs a credential with the scopes it lists: \`Authorization: Bearer <token>\` (API_TOKEN, a named token of API_TOKENS, or a JWT of OIDC_ISSUER) or a browser session from /login (whose state-changing requests carry the session's CSRF token in \`x-csrf-token\` or the form field \`csrf\`). Scopes: runs:read (read runs, start jobs and conventions), ingestions:write (start, replay without an image override, resume), conventions:write (register conventions, image overrides). ${TOKEN_RUNS_CODE}`,
   },
   components: {
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: `API_TOKEN (at least 24 characters). ${TOKEN_RUNS_CODE}` } },
+    securitySchemes: {
+      bearer: {
+        type: 'http',
+        scheme: 'bearer',
+        description: `API_TOKEN (every scope), a named token of API_TOKENS (its scopes), or a JWT of OIDC_ISSUER for OIDC_AUDIENCE (the scopes of its OIDC_SCOPE_CLAIM claim). ${TOKEN_RUNS_CODE}`,
+      },
+      session: {
+        type: 'apiKey',
+        in: 'cookie',
+        name: 'osa_session',
+        description: 'a browser session from POST /login, with the scopes of the token it was made from',
+      },
+    },
     schemas: {
-      Error: {
-        type: 'object',
-        properties: {
-          statusCode: { type: 'integer' },
-          message: { type: 'string' },
-          issues: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
-        },
-      },
-      StartIngest: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['conventionId'],
-        properties: {
-          conventionId: conventionIdSchema,
-          batchSize: { type: 'integer', minimum: 1, maximum: 1000000 },
-          limit: { type: 'integer', minimum: 1 },
-        },
-      },
-      RunSummary: {
-        type: 'object',
-        properties: {
-          id: { type: 'string', format: 'uuid' },
-          conventionId: { type: 'string' },
-          status: { enum: ['pending', 'running', 'completed'] },
-          ingestionFinished: { type: 'boolean' },
-          counters: { type: 'object', additionalProperties: { type: 'integer' } },
-          waiting: {
-            type: 'object',
-            properties: {
-              reason: {
-                type: ['string', 'null'],
-                description: 'why the ingester waits to pull (backpressure signal and message); null when it does not',
-              },
-              since: { type: ['string', 'null'], format: 'date-time', description: 'when the current wait began' },
-              deferrals: { type: 'integer' },
-              deferredMs: {
-                type: 'integer',
-                description: 'time the ingester actually waited, summed over every wait (the current one up to its latest deferral)',
-              },
-            },
-          },
-          latestFailure: { type: ['object', 'null'], properties: { reason: { type: 'string' }, kind: { type: 'string' } } },
-        },
-      },
-      RunCard: {
-        allOf: [
-          ref('RunSummary'),
-          {
-            type: 'object',
-            properties: {
-              hooks: { type: 'array', items: { type: 'string' } },
-              batches: { type: 'object', properties: { byState: { type: 'object' }, hooks: { type: 'object' }, items: { type: 'array' } } },
-              issuesByKind: { type: 'object', additionalProperties: { type: 'integer' } },
-              issuesNotListed: {
-                type: 'integer',
-                description:
-                  'issues counted on the batches but not stored one by one: each stage step stores at most 5,000 per batch (per hook) and one issues_truncated line for the rest',
-              },
-              failedBatches: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    batchIndex: { type: 'integer' },
-                    stage: { type: 'string' },
-                    kind: { type: 'string' },
-                    reason: { type: 'string' },
-                    logs: { type: 'array', items: { type: 'string' } },
-                  },
-                },
-              },
-            },
-          },
-        ],
-      },
-      Replay: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          batches: { type: 'array', items: { type: 'integer', minimum: 0 }, description: 'failed batches to replay (default: every replayable one)' },
-          hook: { ...conventionIdSchema, description: 'the hook the overrides apply to (default: every hook)' },
-          memory: { type: 'string', description: 'memory limit for the replayed hooks, e.g. "2g"' },
-          image: {
-            type: 'string',
-            maxLength: 512,
-            description:
-              'image for the replayed hooks (Kubernetes runner): it runs with the data volume mounted, so this is code execution like PUT /api/conventions/{id}',
-          },
-        },
-      },
-      Convention: {
-        type: 'object',
-        description: 'a convention document (see README "Conventions")',
-        required: ['id'],
-        properties: { id: { type: 'string' } },
-      },
+      Error: toOpenApiSchema(errorResponseSchema, 'output'),
+      StartIngest: toOpenApiSchema(startIngestPayloadSchema, 'input'),
+      StartAccepted: toOpenApiSchema(startAcceptedSchema, 'output'),
+      RunList: toOpenApiSchema(runListSchema, 'output'),
+      RunCard: toOpenApiSchema(runCardSchema, 'output'),
+      IssuesPage: toOpenApiSchema(issuesPageSchema, 'output'),
+      Replay: toOpenApiSchema(replayBodySchema, 'input'),
+      ReplayAccepted: toOpenApiSchema(replayAcceptedSchema, 'output'),
+      StartJob: toOpenApiSchema(startJobStatusSchema, 'output'),
+      Convention: { ...toOpenApiSchema(conventionSchema, 'input'), description: 'a convention document (see README "Conventions")' },
+      ConventionList: toOpenApiSchema(conventionListSchema, 'output'),
+      ConventionStored: toOpenApiSchema(conventionStoredSchema, 'output'),
     },
   },
   paths: {
@@ -126,36 +90,25 @@ export const openApiDocument = {
     '/api/ingestions': {
       post: {
         summary: 'start an ingest run (publishes a start-ingest job)',
-        ...secured,
+        ...secured('ingestions:write'),
         requestBody: { required: true, ...json(ref('StartIngest')) },
         responses: {
-          '202': { description: 'queued', ...json({ type: 'object', properties: { jobId: { type: 'string' }, status: { const: 'queued' } } }) },
+          '202': { description: 'queued', ...json(ref('StartAccepted')) },
           '400': error('invalid body; names the field'),
           ...unauthorized,
         },
       },
       get: {
         summary: 'list runs, newest first',
-        ...secured,
+        ...secured('runs:read'),
         parameters: [
-          { name: 'convention', in: 'query', schema: conventionIdSchema },
-          { name: 'status', in: 'query', schema: { enum: ['pending', 'running', 'completed'] } },
+          { name: 'convention', in: 'query', schema: conventionIdParameter },
+          { name: 'status', in: 'query', schema: { enum: Object.values(RunStatus) } },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
           { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
         ],
         responses: {
-          '200': {
-            description: 'a page of runs',
-            ...json({
-              type: 'object',
-              properties: {
-                items: { type: 'array', items: ref('RunSummary') },
-                total: { type: 'integer' },
-                limit: { type: 'integer' },
-                offset: { type: 'integer' },
-              },
-            }),
-          },
+          '200': { description: 'a page of runs', ...json(ref('RunList')) },
           '400': error('bad query'),
           ...unauthorized,
         },
@@ -164,7 +117,7 @@ export const openApiDocument = {
     '/api/ingestions/{id}': {
       get: {
         summary: 'the run card',
-        ...secured,
+        ...secured('runs:read'),
         parameters: [runId],
         responses: {
           '200': { description: 'the run', ...json(ref('RunCard')) },
@@ -177,14 +130,14 @@ export const openApiDocument = {
     '/api/ingestions/{id}/issues': {
       get: {
         summary: 'record issues of a run (records that did not pass, lines that could not be read)',
-        ...secured,
+        ...secured('runs:read'),
         parameters: [
           runId,
           { name: 'batch', in: 'query', schema: { type: 'integer', minimum: 0 } },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
         ],
         responses: {
-          '200': { description: 'issues', ...json({ type: 'object', properties: { items: { type: 'array' }, limit: { type: 'integer' } } }) },
+          '200': { description: 'issues', ...json(ref('IssuesPage')) },
           '404': error('no such run'),
           ...unauthorized,
         },
@@ -193,12 +146,12 @@ export const openApiDocument = {
     '/api/ingestions/{id}/replay': {
       post: {
         summary: 'replay the batches that failed in the hooks or the publisher (reopens a completed run)',
-        description: `An \`image\` override makes the Kubernetes runner start that image for the replayed hooks. ${TOKEN_RUNS_CODE}`,
-        ...secured,
+        description: `Needs ingestions:write; an \`image\` override also needs conventions:write (403 naming it) and must match ALLOWED_IMAGE_PREFIXES when set (400 naming the image and the prefixes). An \`image\` override makes the Kubernetes runner start that image for the replayed hooks. ${TOKEN_RUNS_CODE}`,
+        ...secured('ingestions:write'),
         parameters: [runId],
         requestBody: { required: false, ...json(ref('Replay')) },
         responses: {
-          '202': { description: 'the batches were reset and their jobs queued again' },
+          '202': { description: 'the batches were reset and their jobs queued again', ...json(ref('ReplayAccepted')) },
           '400': error('invalid body or override'),
           '404': error('no such run'),
           '409': error('nothing to replay, or the convention has another active run'),
@@ -209,28 +162,26 @@ export const openApiDocument = {
     '/api/start-jobs/{jobId}': {
       get: {
         summary: 'what became of a start request: its run id, or why it was refused',
-        ...secured,
+        ...secured('runs:read'),
         parameters: [{ name: 'jobId', in: 'path', required: true, schema: { type: 'string' } }],
         responses: {
-          '200': {
-            description: 'the start job',
-            ...json({
-              type: 'object',
-              properties: { state: { type: 'string' }, runId: { type: ['string', 'null'] }, failure: { type: ['object', 'null'] } },
-            }),
-          },
+          '200': { description: 'the start job', ...json(ref('StartJob')) },
           '404': error('unknown or expired job'),
           ...unauthorized,
         },
       },
     },
     '/api/conventions': {
-      get: { summary: 'list conventions', ...secured, responses: { '200': { description: 'conventions' }, ...unauthorized } },
+      get: {
+        summary: 'list conventions',
+        ...secured('runs:read'),
+        responses: { '200': { description: 'conventions', ...json(ref('ConventionList')) }, ...unauthorized },
+      },
     },
     '/api/conventions/{id}': {
       get: {
         summary: 'a convention',
-        ...secured,
+        ...secured('runs:read'),
         parameters: [conventionId],
         responses: {
           '200': { description: 'the convention', ...json(ref('Convention')) },
@@ -241,12 +192,12 @@ export const openApiDocument = {
       },
       put: {
         summary: 'register or replace a convention (validated; the body id must match the path)',
-        description: `The convention's \`command\` is run by the local runner on the service host as given, and its \`image\` by the Kubernetes runner with the data volume mounted; runs started afterwards use them. ${TOKEN_RUNS_CODE}`,
-        ...secured,
+        description: `Every image must match ALLOWED_IMAGE_PREFIXES when set (400 naming the image and the prefixes). The convention's \`command\` is run by the local runner on the service host as given, and its \`image\` by the Kubernetes runner with the data volume mounted; runs started afterwards use them. ${TOKEN_RUNS_CODE}`,
+        ...secured('conventions:write'),
         parameters: [conventionId],
         requestBody: { required: true, ...json(ref('Convention')) },
         responses: {
-          '200': { description: 'stored', ...json({ type: 'object', properties: { id: { type: 'string' }, created: { type: 'boolean' } } }) },
+          '200': { description: 'stored', ...json(ref('ConventionStored')) },
           '400': error('invalid convention; names the field'),
           ...unauthorized,
         },
