@@ -64,7 +64,7 @@ describe('OpenAPI document on what the API token allows', () => {
   it('is said as plainly in the README, where operators read about credentials', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const operating = readme.slice(readme.indexOf('## Operating'));
-    expect(operating).toMatch(/\*\*The API token is code execution\.\*\*[^]*`PUT \/api\/conventions\/:id`[^]*`image`\s+override/);
+    expect(operating).toMatch(/\*\*`conventions:write` is code execution\.\*\*[^]*`PUT \/api\/conventions\/:id`[^]*`image`\s+override/);
   });
 
   it('publishes the convention id rules every entry applies', () => {
