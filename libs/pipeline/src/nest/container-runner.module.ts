@@ -1,5 +1,6 @@
 import { Logger, Module } from '@nestjs/common';
 import type { AppConfig } from '#osa/config';
+import { traceContainerRunner } from '#osa/observability';
 import { CONTAINER_RUNNER } from '#osa/runners';
 import { createRunner } from './create-runner.js';
 import { APP_CONFIG } from './tokens.js';
@@ -13,7 +14,7 @@ import { APP_CONFIG } from './tokens.js';
   providers: [
     {
       provide: CONTAINER_RUNNER,
-      useFactory: (config: AppConfig) => createRunner(config, new Logger('KubernetesJobRunner')),
+      useFactory: async (config: AppConfig) => traceContainerRunner(await createRunner(config, new Logger('KubernetesJobRunner'))),
       inject: [APP_CONFIG],
     },
   ],

@@ -2,11 +2,13 @@ import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { type DynamicModule, Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { AppConfig } from '#osa/config';
+import { queueTelemetry, TracingFlush } from '#osa/observability';
 import { ConventionRepository, type DatabaseHandle, openDatabase, OutboxRepository, RecordRepository, RunLedger } from '#osa/persistence';
 import { ALL_QUEUES, QueueName, redisConnection } from '#osa/queues';
 import { ConnectionErrorLog } from '../connections/connection-error-log.js';
 import { JobProducer, type QueueSet } from '../jobs/job-producer.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
+import { createRunLedger } from '../tracing/traced-run-ledger.js';
 import { APP_CONFIG, DATABASE } from './tokens.js';
 
 /** Closes the database pool when the application stops. */
@@ -30,7 +32,7 @@ export class PipelineInfrastructureModule {
     return {
       module: PipelineInfrastructureModule,
       imports: [
-        BullModule.forRoot({ connection: redisConnection(config.redisUrl), prefix: config.queuePrefix }),
+        BullModule.forRoot({ connection: redisConnection(config.redisUrl), prefix: config.queuePrefix, telemetry: queueTelemetry() }),
         BullModule.registerQueue(...ALL_QUEUES.map((name) => ({ name }))),
       ],
       providers: [
@@ -43,7 +45,8 @@ export class PipelineInfrastructureModule {
           },
         },
         DatabaseCloser,
-        { provide: RunLedger, useFactory: (h: DatabaseHandle) => new RunLedger(h.db), inject: [DATABASE] },
+        TracingFlush,
+        { provide: RunLedger, useFactory: (h: DatabaseHandle) => createRunLedger(h.db), inject: [DATABASE] },
         { provide: ConventionRepository, useValue: new ConventionRepository() },
         { provide: RecordRepository, useValue: new RecordRepository() },
         {

@@ -2,7 +2,7 @@ import { type BeforeApplicationShutdown, type FactoryProvider, Logger, type Type
 import { DelayedError, type Job, Worker, type WorkerOptions } from 'bullmq';
 import type { AppConfig, StageConfig } from '#osa/config';
 import { describeFailure, ErrorKind } from '#osa/domain';
-import { StageMetrics } from '#osa/observability';
+import { queueTelemetry, StageMetrics } from '#osa/observability';
 import { backoffDelay, BACKOFF_TYPE, redisConnection } from '#osa/queues';
 import { ExhaustionService } from '../accounting/exhaustion.service.js';
 import { ConnectionErrorLog } from '../connections/connection-error-log.js';
@@ -21,6 +21,7 @@ export function stageWorkerOptions(config: AppConfig, stageConfig: StageConfig):
   return {
     connection: redisConnection(config.redisUrl),
     prefix: config.queuePrefix,
+    telemetry: queueTelemetry(),
     autorun: false,
     concurrency: stageConfig.concurrency,
     lockDuration: config.worker.lockDurationMs,
