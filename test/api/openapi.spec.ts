@@ -8,7 +8,7 @@ import { conventionSchema } from '#osa/domain';
 import { startIngestPayloadSchema } from '#osa/queues';
 import { waitFor } from '#osa/testing';
 import { DASHBOARD_API_CONTROLLERS } from '../../apps/dashboard/src/dashboard.module.js';
-import { replayBodySchema } from '../../apps/dashboard/src/api/ingestions.controller.js';
+import { issuesQuerySchema, listQuerySchema, replayBodySchema } from '../../apps/dashboard/src/api/ingestions.controller.js';
 import { openApiDocument } from '../../apps/dashboard/src/api/openapi.document.js';
 import { OpenApiController } from '../../apps/dashboard/src/api/openapi.controller.js';
 import { countingConvention, PipelineHarness } from '../support/pipeline-harness.js';
@@ -108,6 +108,16 @@ describe('OpenAPI schemas are the zod schemas the API parses with', () => {
     const { description, ...schema } = requestSchema('/api/conventions/{id}', 'put') as Record<string, unknown>;
     expect(schema).toEqual(jsonSchemaOf(conventionSchema, 'input'));
     expect(description).toMatch(/convention document/);
+  });
+
+  it('GET /api/ingestions and its issues: one query parameter per property of the query schema the controller parses with', () => {
+    const query = (path: string) => {
+      const { parameters } = operation(path, 'get') as unknown as { parameters: Array<{ name: string; in: string; schema: unknown }> };
+      return Object.fromEntries(parameters.filter((p) => p.in === 'query').map((p) => [p.name, p.schema]));
+    };
+    expect(query('/api/ingestions')).toEqual(jsonSchemaOf(listQuerySchema, 'input').properties);
+    expect(query('/api/ingestions/{id}/issues')).toEqual(jsonSchemaOf(issuesQuerySchema, 'input').properties);
+    expect(Object.keys(query('/api/ingestions')).sort()).toEqual(['convention', 'limit', 'offset', 'status']);
   });
 
   it('keeps the rules the validators apply, so a client can check a body before sending it', () => {

@@ -14,13 +14,13 @@ import { RunQueryService } from './run-query.service.js';
 import { badRequest, parseInput } from './validation.js';
 
 const runPathSchema = z.object({ id: runIdSchema });
-const listQuerySchema = z.object({
+export const listQuerySchema = z.object({
   convention: conventionIdSchema.optional(),
   status: z.enum(Object.values(RunStatus) as [RunStatus, ...RunStatus[]]).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   offset: z.coerce.number().int().min(0).default(0),
 });
-const issuesQuerySchema = z.object({
+export const issuesQuerySchema = z.object({
   batch: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });

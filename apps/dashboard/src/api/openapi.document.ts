@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { conventionIdSchema, conventionSchema, RunStatus, runIdSchema } from '#osa/domain';
+import { conventionIdSchema, conventionSchema, runIdSchema } from '#osa/domain';
 import { startIngestPayloadSchema } from '#osa/queues';
 import type { Scope } from '../auth/scopes.js';
-import { replayBodySchema } from './ingestions.controller.js';
+import { issuesQuerySchema, listQuerySchema, replayBodySchema } from './ingestions.controller.js';
 import {
   conventionListSchema,
   conventionStoredSchema,
@@ -26,13 +26,18 @@ export function toOpenApiSchema(schema: z.ZodType, io: 'input' | 'output'): Reco
   return rest;
 }
 
+/** One query parameter per property of the object schema the controller parses the query with. */
+function queryParameters(schema: z.ZodObject): Array<{ name: string; in: 'query'; required: boolean; schema: unknown }> {
+  const { properties = {}, required = [] } = toOpenApiSchema(schema, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(properties).map(([name, property]) => ({ name, in: 'query', required: required.includes(name), schema: property }));
+}
+
 /** The HTTP API as OpenAPI 3.1, its schemas generated from the zod schemas the API parses and answers with. */
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const error = (description: string) => ({ description, ...json(ref('Error')) });
 const runId = { name: 'id', in: 'path', required: true, schema: toOpenApiSchema(runIdSchema, 'input') };
-const conventionIdParameter = toOpenApiSchema(conventionIdSchema, 'input');
-const conventionId = { name: 'id', in: 'path', required: true, schema: conventionIdParameter };
+const conventionId = { name: 'id', in: 'path', required: true, schema: toOpenApiSchema(conventionIdSchema, 'input') };
 /** Said wherever a credential lets a caller decide what runs: `conventions:write` is code execution. */
 const TOKEN_RUNS_CODE =
   'The conventions:write scope is code execution: a convention names the command the local runner executes on the service host (any argv, e.g. ["sh", "-c", "…"]) and the image the Kubernetes runner starts with the shared data volume mounted (within ALLOWED_IMAGE_PREFIXES when set). Whoever holds a token with it can run any program there and read or change every run\'s data; give it only to those you would give shell access to those hosts. API_TOKEN has every scope.';
@@ -101,12 +106,7 @@ export const openApiDocument = {
       get: {
         summary: 'list runs, newest first',
         ...secured('runs:read'),
-        parameters: [
-          { name: 'convention', in: 'query', schema: conventionIdParameter },
-          { name: 'status', in: 'query', schema: { enum: Object.values(RunStatus) } },
-          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
-          { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
-        ],
+        parameters: [...queryParameters(listQuerySchema)],
         responses: {
           '200': { description: 'a page of runs', ...json(ref('RunList')) },
           '400': error('bad query'),
@@ -131,11 +131,7 @@ export const openApiDocument = {
       get: {
         summary: 'record issues of a run (records that did not pass, lines that could not be read)',
         ...secured('runs:read'),
-        parameters: [
-          runId,
-          { name: 'batch', in: 'query', schema: { type: 'integer', minimum: 0 } },
-          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
-        ],
+        parameters: [runId, ...queryParameters(issuesQuerySchema)],
         responses: {
           '200': { description: 'issues', ...json(ref('IssuesPage')) },
           '404': error('no such run'),
