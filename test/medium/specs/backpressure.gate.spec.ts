@@ -79,4 +79,20 @@ describe('BackpressureGate', () => {
     expect(await pipeline.batchStates(runId)).toEqual(['0:sourced', '1:sourced']);
     expect(pipeline.jobIds(QueueName.NextBatch)).toContain(JobId.nextBatch(runId, 2));
   });
+
+  it('fails the ingestion with kind backpressure once a pull has waited past BACKPRESSURE_MAX_WAIT_MS; sourced batches go on', async () => {
+    const runId = await run(2);
+    const waitingSince = Date.now() - pipeline.config.backpressure.maxWaitMs - 1000;
+
+    const outcome = await pipeline.ingester.ingest({ data: { runId, batchIndex: 2, waitingSince }, attempt: pipeline.nextAttempt() });
+
+    expect(outcome).toMatchObject({ outcome: 'backpressure-exhausted', hold: { signal: 'downstream_lag' } });
+    expect(await pipeline.batchStates(runId)).toEqual(['0:sourced', '1:sourced', '2:failed']);
+    expect(await pipeline.run(runId)).toMatchObject({
+      status: 'running',
+      ingestionFinished: true,
+      failureKind: ErrorKind.Backpressure,
+      failureReason: expect.stringMatching(/^ingestion stopped by backpressure after waiting \d+s for downstream_lag: /) as unknown,
+    });
+  });
 });
