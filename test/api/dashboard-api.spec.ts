@@ -109,7 +109,7 @@ describe(IngestionsController.name, () => {
       expect(card).toMatchObject({
         id: runId,
         conventionId: 'api-multi',
-        counters: { batchesIngested: 4, batchesCompleted: 4, batchesFailed: 0, recordsSourced: 35, published: 28, rejected: 7 },
+        counters: { batchesIngested: 4, batchesPublished: 4, batchesFailed: 0, recordsSourced: 35, published: 28, rejected: 7 },
         latestFailure: null,
         failedBatches: [],
         batches: { byState: { published: 4 }, hooks: { flag: { passed: 28, rejected: 7 } } },
@@ -167,10 +167,10 @@ describe(IngestionsController.name, () => {
       expect(replay.body).toMatchObject({ runId, replay: 1, reopened: true, batches: [{ batchIndex: 0 }, { batchIndex: 1 }], skipped: [] });
 
       const done = await runCard(runId, (c) => c.status === 'completed' && c.counters.batchesFailed === 0);
-      expect(done.counters).toMatchObject({ batchesIngested: 2, batchesCompleted: 2, batchesFailed: 0, published: 20 });
-      const run = await harness.ledger.runs.find(harness.database.db, runId);
+      expect(done.counters).toMatchObject({ batchesIngested: 2, batchesPublished: 2, batchesFailed: 0, published: 20 });
+      const run = await harness.reads.findRun(runId);
       expect(run!.convention.hooks[0]!.limits.memory).toBe('512m');
-      const events = await harness.ledger.outbox.listForRun(harness.database.db, runId);
+      const events = await harness.reads.listEvents(runId);
       expect(events.filter((e) => e.type === 'IngestRunReplayed')).toHaveLength(1);
       // It completed twice, and consumers hear about both.
       expect(events.filter((e) => e.type === 'IngestCompleted').map((e) => e.eventId)).toEqual([

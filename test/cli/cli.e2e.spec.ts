@@ -41,7 +41,7 @@ describe('osa-ingest CLI', () => {
     const runId = /^run ([0-9a-f-]{36}) started/m.exec(follow.stdout)![1]!;
 
     const status = JSON.parse((await cli('status', runId, '--json')).stdout);
-    expect(status).toMatchObject({ id: runId, status: 'completed', publishedCount: 20, rejectedCount: 5 });
+    expect(status).toMatchObject({ id: runId, status: 'completed', counters: { published: 20, rejected: 5 } });
     expect((await cli('list')).stdout).toContain(`${runId}\tcli-run\tcompleted`);
   });
 

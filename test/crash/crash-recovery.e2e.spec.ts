@@ -42,7 +42,7 @@ describe('crash recovery with real processes', () => {
     expect(run).toMatchObject({
       status: 'completed',
       batchesIngested: TOTAL / PAGE,
-      batchesCompleted: TOTAL / PAGE,
+      batchesPublished: TOTAL / PAGE,
       batchesFailed: 0,
       recordsSourced: TOTAL,
       publishedCount: TOTAL - REJECTED,
@@ -53,7 +53,7 @@ describe('crash recovery with real processes', () => {
       [runId],
     );
     expect(rows[0]).toEqual({ n: TOTAL - REJECTED, distinct_sources: TOTAL - REJECTED });
-    const events = await harness.ledger.outbox.listForRun(harness.database.db, runId);
+    const events = await harness.reads.listEvents(runId);
     expect(events.filter((e) => e.type === 'IngestCompleted')).toHaveLength(1);
     const eventsQueue = harness.queues[QueueName.Events]!;
     await waitFor('IngestCompleted on ingest-events', () => eventsQueue.getJob(`run-completed-${runId}`));
@@ -83,7 +83,7 @@ describe('crash recovery with real processes', () => {
     await harness.applyConvention(convention(id, 100, 50));
     harness.startAll();
     const runId = await harness.start(id);
-    await waitFor('a first published batch', async () => (await harness.ledger.runs.find(harness.database.db, runId))!.batchesCompleted >= 1);
+    await waitFor('a first published batch', async () => (await harness.reads.findRun(runId))!.batchesPublished >= 1);
     await harness.kill('publisher', 'SIGKILL');
     harness.startService('publisher');
     await expectExactlyOnce(runId);
@@ -98,7 +98,7 @@ describe('crash recovery with real processes', () => {
     await harness.waitForMarker(`hook-${runId}-1-`);
     await harness.kill('hook-runner', 'SIGTERM');
     // The graceful stop let the active hook run finish and commit before exiting.
-    const batch1 = await harness.ledger.batches.find(harness.database.db, runId, 1);
+    const batch1 = await harness.reads.findBatch(runId, 1);
     expect(['hooked', 'published']).toContain(batch1?.state);
     harness.startService('hook-runner');
     await expectExactlyOnce(runId);

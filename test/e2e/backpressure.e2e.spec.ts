@@ -21,7 +21,7 @@ describe('backpressure', () => {
   });
 
   const run = async (harness: PipelineHarness, conventionId: string) => harness.runIdOf(await harness.startIngest({ conventionId }));
-  const current = (harness: PipelineHarness, runId: string) => harness.ledger.runs.find(harness.database.db, runId).then((r) => r!);
+  const current = (harness: PipelineHarness, runId: string) => harness.reads.findRun(runId).then((r) => r!);
 
   it('pauses the ingester while the only local slot is busy with slow hooks, then completes with exact counts', async () => {
     const harness = await start('bp-slots', { LOCAL_RUNNER_SLOTS: '1', MAX_PENDING_BATCHES: '0' });
@@ -29,7 +29,7 @@ describe('backpressure', () => {
     const runId = await run(harness, 'slots');
     await waitFor('a deferral for local_slots', async () => (await current(harness, runId)).waitingReason?.startsWith('local_slots'));
     const done = await harness.waitForRun(runId);
-    expect(done).toMatchObject({ status: 'completed', batchesIngested: 5, batchesCompleted: 5, publishedCount: 50, waitingReason: null });
+    expect(done).toMatchObject({ status: 'completed', batchesIngested: 5, batchesPublished: 5, publishedCount: 50, waitingReason: null });
     expect(done.deferrals).toBeGreaterThan(0);
     expect(done.deferredMs).toBeGreaterThan(0);
     expect(done.deferredMs).toBeLessThanOrEqual(done.completedAt!.getTime() - done.createdAt.getTime());
@@ -41,8 +41,8 @@ describe('backpressure', () => {
     const harness = await start('bp-lag', { MAX_PENDING_BATCHES: '1' });
     await harness.applyConvention(countingConvention('lag', { total: 40, page_size: 10 }, [{ name: 'flag', config: { sleep_ms: 150 } }]));
     const done = await harness.waitForRun(await run(harness, 'lag'));
-    expect(done).toMatchObject({ status: 'completed', batchesCompleted: 4, publishedCount: 40 });
-    const batches = await harness.ledger.batches.listForRun(harness.database.db, done.id);
+    expect(done).toMatchObject({ status: 'completed', batchesPublished: 4, publishedCount: 40 });
+    const batches = await harness.reads.batchRows(done.id);
     // Each batch was sourced only after the one before it was published.
     for (let i = 1; i < batches.length; i++) {
       expect(batches[i]!.createdAt.getTime()).toBeGreaterThanOrEqual(batches[i - 1]!.updatedAt.getTime());
@@ -55,7 +55,7 @@ describe('backpressure', () => {
     const harness = await start('bp-waited', { MAX_PENDING_BATCHES: '1', BACKPRESSURE_LAG_DELAY_MS: '5000' });
     await harness.applyConvention(countingConvention('waited', { total: 40, page_size: 10 }, [{ name: 'flag', config: { sleep_ms: 150 } }]));
     const done = await harness.waitForRun(await run(harness, 'waited'));
-    expect(done).toMatchObject({ status: 'completed', batchesCompleted: 4, publishedCount: 40, waitingReason: null });
+    expect(done).toMatchObject({ status: 'completed', batchesPublished: 4, publishedCount: 40, waitingReason: null });
     expect(done.deferrals).toBeGreaterThan(0);
     expect(done.deferredMs).toBeGreaterThan(0);
     expect(done.deferredMs).toBeLessThanOrEqual(done.completedAt!.getTime() - done.createdAt.getTime());
@@ -70,7 +70,7 @@ describe('backpressure', () => {
       status: 'completed',
       ingestionFinished: true,
       batchesIngested: 2,
-      batchesCompleted: 1,
+      batchesPublished: 1,
       batchesFailed: 1,
       publishedCount: 10,
       failureKind: ErrorKind.Backpressure,
@@ -102,7 +102,7 @@ describe('backpressure', () => {
     await waitFor('more deferrals while paused', async () => (await current(harness, runId)).deferrals > deferralsSoFar + 2);
     expect((await current(harness, runId)).batchesIngested).toBe(2);
 
-    await harness.ledger.runs.resume(harness.database.db, runId);
+    await harness.ledger.resume(runId);
     const done = await harness.waitForRun(runId);
     expect(done).toMatchObject({ status: 'completed', batchesIngested: 4, batchesFailed: 4, pausedUntil: null });
   });
@@ -141,7 +141,7 @@ describe('backpressure', () => {
       const runId = await run(harness, 'k8s-unschedulable');
       await waitFor('a deferral for unschedulable', async () => (await current(harness, runId)).waitingReason === `unschedulable: ${message}`);
       const done = await harness.waitForRun(runId);
-      expect(done).toMatchObject({ status: 'completed', batchesCompleted: 4, publishedCount: 40, batchesFailed: 0 });
+      expect(done).toMatchObject({ status: 'completed', batchesPublished: 4, publishedCount: 40, batchesFailed: 0 });
       expect(done.deferrals).toBeGreaterThan(0);
     });
 

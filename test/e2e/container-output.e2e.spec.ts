@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { asc, eq } from 'drizzle-orm';
-import { RecordIssueRepository, records } from '#osa/persistence';
+import { records } from '#osa/persistence';
 import { fixture, PipelineHarness } from '../support/pipeline-harness.js';
 
 /**
@@ -37,8 +37,8 @@ describe('container output boundary (local runner, real Postgres)', () => {
     });
     return harness.waitForRun(await harness.runIdOf(await harness.startIngest({ conventionId: id })));
   };
-  const issues = (runId: string) => new RecordIssueRepository().list(harness.database.db, runId);
-  const kinds = (runId: string) => new RecordIssueRepository().countByKind(harness.database.db, runId);
+  const issues = (runId: string) => harness.reads.listIssues(runId, { limit: 100 }).then((p) => p.items);
+  const kinds = (runId: string) => harness.reads.issueCountsByKind(runId);
   const published = async (runId: string) =>
     (
       await harness.database.db.select({ sourceId: records.sourceId }).from(records).where(eq(records.runId, runId)).orderBy(asc(records.sourceId))
@@ -49,7 +49,7 @@ describe('container output boundary (local runner, real Postgres)', () => {
     expect(done).toMatchObject({
       status: 'completed',
       batchesIngested: 1,
-      batchesCompleted: 1,
+      batchesPublished: 1,
       batchesFailed: 0,
       recordsSourced: 7,
       invalidCount: 6,
@@ -98,7 +98,7 @@ describe('container output boundary (local runner, real Postgres)', () => {
     expect(found.find((i) => i.kind === 'invalid_session')?.reason).toBe(
       'session.json is a symbolic link: container output must be a regular file; it was not read, so ingestion stops after this batch',
     );
-    const [batch] = await harness.ledger.batches.listForRun(harness.database.db, done.id);
+    const [batch] = await harness.reads.batchRows(done.id);
     expect(batch!.nextSession).toBeNull();
   });
 

@@ -13,8 +13,7 @@ describe('stored failure reasons and log tails', () => {
   afterAll(() => harness.stop());
 
   const run = async (conventionId: string) => harness.waitForRun(await harness.runIdOf(await harness.startIngest({ conventionId })));
-  const failedBatch = async (runId: string) =>
-    (await harness.ledger.batches.listForRun(harness.database.db, runId)).find((b) => b.state === 'failed')!;
+  const failedBatch = async (runId: string) => (await harness.reads.batchRows(runId)).find((b) => b.state === 'failed')!;
   const serviceInternals = (lines: readonly string[]) =>
     lines.filter((line) => /^\s+at /m.test(line) || line.includes(REPO_ROOT) || line.includes('node_modules'));
 

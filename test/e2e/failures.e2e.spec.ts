@@ -5,7 +5,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { ErrorKind } from '#osa/domain';
 import { ExhaustionService, IngestBatchService } from '#osa/pipeline';
-import { RecordIssueRepository } from '#osa/persistence';
 import { BatchLayout } from '#osa/storage';
 import { countingConvention, fixture, PipelineHarness } from '../support/pipeline-harness.js';
 
@@ -25,7 +24,7 @@ describe('failure model (local runner)', () => {
 
   const run = async (conventionId: string, payload: Record<string, unknown> = {}) =>
     harness.waitForRun(await harness.runIdOf(await harness.startIngest({ conventionId, ...payload })));
-  const batches = (runId: string) => harness.ledger.batches.listForRun(harness.database.db, runId);
+  const batches = (runId: string) => harness.reads.batchRows(runId);
 
   it('retries a transient ingester exit and completes with exact counts', async () => {
     const counter = path.join(scratch, 'transient-count');
@@ -33,7 +32,7 @@ describe('failure model (local runner)', () => {
       countingConvention('transient', { total: 40, page_size: 10, fail_batches: [2], fail_times: 2, fail_times_file: counter }),
     );
     const done = await run('transient');
-    expect(done).toMatchObject({ status: 'completed', batchesIngested: 4, batchesCompleted: 4, batchesFailed: 0, publishedCount: 40 });
+    expect(done).toMatchObject({ status: 'completed', batchesIngested: 4, batchesPublished: 4, batchesFailed: 0, publishedCount: 40 });
   });
 
   it('fails the ingestion on a permanent exit code, still publishing the batches already sourced', async () => {
@@ -44,7 +43,7 @@ describe('failure model (local runner)', () => {
       status: 'completed',
       ingestionFinished: true,
       batchesIngested: 3,
-      batchesCompleted: 2,
+      batchesPublished: 2,
       batchesFailed: 1,
       publishedCount: 20,
       failureKind: ErrorKind.IngesterExit,
@@ -58,14 +57,14 @@ describe('failure model (local runner)', () => {
   it('accounts an ingester whose transient retries are exhausted', async () => {
     await harness.applyConvention(countingConvention('exhausted', { total: 40, page_size: 10, fail_batches: [1] }));
     const done = await run('exhausted');
-    expect(done).toMatchObject({ status: 'completed', batchesIngested: 2, batchesCompleted: 1, batchesFailed: 1, publishedCount: 10 });
+    expect(done).toMatchObject({ status: 'completed', batchesIngested: 2, batchesPublished: 1, batchesFailed: 1, publishedCount: 10 });
     expect(done.failureReason).toBe('ingester exited with code 1');
   });
 
   it('fails the batch permanently when a hook exits non-zero, keeping its log lines', async () => {
     await harness.applyConvention(countingConvention('hook-exit', { total: 20, page_size: 10 }, [{ name: 'broken', config: { exit_code: 4 } }]));
     const done = await run('hook-exit');
-    expect(done).toMatchObject({ status: 'completed', batchesIngested: 2, batchesFailed: 2, batchesCompleted: 0, failureKind: ErrorKind.HookExit });
+    expect(done).toMatchObject({ status: 'completed', batchesIngested: 2, batchesFailed: 2, batchesPublished: 0, failureKind: ErrorKind.HookExit });
     const [first] = await batches(done.id);
     expect(first).toMatchObject({ state: 'failed', failureStage: 'hooks', failureReason: 'hook "broken" exited with code 4' });
     expect(first!.failureLogs).toContain('hook failing with exit code 4 on purpose');
@@ -105,14 +104,24 @@ describe('failure model (local runner)', () => {
       status: 'completed',
       recordsSourced: 4,
       invalidCount: 6,
-      batchesCompleted: 1,
+      batchesPublished: 1,
       publishedCount: 2,
       rejectedCount: 0,
       erroredCount: 2,
     });
     const [batch] = await batches(done.id);
-    expect(batch!.hookCounts.sloppy).toEqual({ passed: 2, rejected: 0, errored: 1, missing: 1, invalid: 3 });
-    const kinds = await new RecordIssueRepository().countByKind(harness.database.db, done.id);
+    expect(batch!.hookCounts.sloppy).toEqual({
+      passed: 2,
+      rejected: 0,
+      errored: 1,
+      missing: 1,
+      invalid: 3,
+      containerRuns: 1,
+      oomKills: 0,
+      memoryEscalations: 0,
+      bisectionRuns: 0,
+    });
+    const kinds = await harness.reads.issueCountsByKind(done.id);
     expect(kinds).toEqual({
       malformed_line: 1,
       missing_source_id: 1,
@@ -125,7 +134,7 @@ describe('failure model (local runner)', () => {
       duplicate_outcome: 1,
       missing: 1,
     });
-    const issues = await new RecordIssueRepository().list(harness.database.db, done.id);
+    const issues = await harness.reads.listIssues(done.id, { limit: 100 }).then((p) => p.items);
     expect(issues.find((i) => i.sourceId === 'escapes')?.reason).toContain('link that leaves');
     expect(issues.find((i) => i.sourceId === 'abs-path')?.reason).toContain('absolute path');
   });
@@ -155,6 +164,6 @@ describe('failure model (local runner)', () => {
     const committed = path.join(harness.config.dataDir, BatchLayout.batchFile(done.id, 0, batch!.ingesterAttempt!));
     expect(existsSync(committed)).toBe(true);
     expect(existsSync(path.join(harness.config.dataDir, BatchLayout.ingesterAttempt(done.id, 0, 99)))).toBe(false);
-    expect(await harness.ledger.runs.find(harness.database.db, done.id)).toMatchObject({ batchesIngested: 1, publishedCount: 10 });
+    expect(await harness.reads.findRun(done.id)).toMatchObject({ batchesIngested: 1, publishedCount: 10 });
   });
 });

@@ -1,4 +1,3 @@
-import { RecordIssueRepository } from '#osa/persistence';
 import { RunQueryService } from '../../apps/dashboard/src/api/run-query.service.js';
 import { statusCommand } from '../../tools/cli/commands.js';
 import { fixture, PipelineHarness } from '../support/pipeline-harness.js';
@@ -43,14 +42,24 @@ describe('hook outcomes (local runner)', () => {
       publishedCount: 0,
       erroredCount: 0,
     });
-    const [batch] = await harness.ledger.batches.listForRun(harness.database.db, done.id);
-    expect(batch!.hookCounts.hostile).toEqual({ passed: 0, rejected: 200_000, errored: 0, missing: 0, invalid: 0 });
+    const [batch] = await harness.reads.batchRows(done.id);
+    expect(batch!.hookCounts.hostile).toEqual({
+      passed: 0,
+      rejected: 200_000,
+      errored: 0,
+      missing: 0,
+      invalid: 0,
+      containerRuns: 1,
+      oomKills: 0,
+      memoryEscalations: 0,
+      bisectionRuns: 0,
+    });
     expect(await hookIssues(done.id)).toEqual([
       { kind: 'issues_truncated', n: 1, reason: '195000 more issues of hook "hostile" were counted but not listed' },
       { kind: 'rejected', n: 5000, reason: expect.stringMatching(/^rec-\d+ is not wanted$/) },
     ]);
     // The run card shows what is not listed, in the API and the CLI.
-    const card = await new RunQueryService(harness.database).card(done.id);
+    const card = await new RunQueryService(harness.reads).card(done.id);
     expect(card).toMatchObject({ issuesNotListed: 195_000, counters: { rejected: 200_000 } });
     const status = await statusCommand(harness.database.db, done.id);
     expect(status).toMatchObject({ issuesNotListed: 195_000, text: expect.stringContaining('issues     195000 counted but not listed') });
@@ -60,13 +69,23 @@ describe('hook outcomes (local runner)', () => {
     await harness.applyConvention(convention('garbage', 10, { pass_all: true, garbage_lines: 2_000_000 }));
     const done = await run('garbage', 10, 240_000);
     expect(done).toMatchObject({ status: 'completed', batchesFailed: 0, publishedCount: 10, erroredCount: 0 });
-    const [batch] = await harness.ledger.batches.listForRun(harness.database.db, done.id);
-    expect(batch!.hookCounts.hostile).toEqual({ passed: 10, rejected: 0, errored: 0, missing: 0, invalid: 2_000_000 });
+    const [batch] = await harness.reads.batchRows(done.id);
+    expect(batch!.hookCounts.hostile).toEqual({
+      passed: 10,
+      rejected: 0,
+      errored: 0,
+      missing: 0,
+      invalid: 2_000_000,
+      containerRuns: 1,
+      oomKills: 0,
+      memoryEscalations: 0,
+      bisectionRuns: 0,
+    });
     expect(await hookIssues(done.id)).toEqual([
       { kind: 'invalid_output', n: 5000, reason: expect.stringContaining('features.jsonl line') },
       { kind: 'issues_truncated', n: 1, reason: '1995000 more issues of hook "hostile" were counted but not listed' },
     ]);
-    expect(await new RecordIssueRepository().countUnlisted(harness.database.db, done.id)).toBe(1_995_000);
+    expect(await harness.reads.countUnlistedIssues(done.id)).toBe(1_995_000);
   }, 300_000);
 
   it('errors every record one hook run gave more than one outcome line, whatever the files, and publishes none of them', async () => {
@@ -85,13 +104,23 @@ describe('hook outcomes (local runner)', () => {
     const done = await run('conflicts', 7);
     // Only rec-000000 (one features line) and rec-000005 (one rejection) have a single outcome.
     expect(done).toMatchObject({ status: 'completed', batchesFailed: 0, publishedCount: 1, rejectedCount: 1, erroredCount: 5 });
-    const [batch] = await harness.ledger.batches.listForRun(harness.database.db, done.id);
+    const [batch] = await harness.reads.batchRows(done.id);
     // 13 lines: one outcome for each of the 7 records, and the 6 lines after a record's first are unusable.
-    expect(batch!.hookCounts.hostile).toEqual({ passed: 1, rejected: 1, errored: 5, missing: 0, invalid: 6 });
+    expect(batch!.hookCounts.hostile).toEqual({
+      passed: 1,
+      rejected: 1,
+      errored: 5,
+      missing: 0,
+      invalid: 6,
+      containerRuns: 1,
+      oomKills: 0,
+      memoryEscalations: 0,
+      bisectionRuns: 0,
+    });
     const published = await harness.database.pool.query<{ source_id: string }>('SELECT source_id FROM records WHERE run_id = $1', [done.id]);
     expect(published.rows.map((row) => row.source_id)).toEqual(['rec-000000']);
 
-    const issues = await new RecordIssueRepository().list(harness.database.db, done.id);
+    const issues = await harness.reads.listIssues(done.id, { limit: 100 }).then((p) => p.items);
     const duplicates = issues.filter((i) => i.kind === 'duplicate_outcome');
     expect(duplicates.map((i) => i.sourceId).sort()).toEqual(['rec-000001', 'rec-000002', 'rec-000003', 'rec-000004', 'rec-000006', 'rec-000006']);
     expect(duplicates.find((i) => i.sourceId === 'rec-000001')?.reason).toBe(

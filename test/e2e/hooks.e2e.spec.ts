@@ -1,7 +1,6 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { RecordIssueRepository } from '#osa/persistence';
 import { fixture, PipelineHarness } from '../support/pipeline-harness.js';
 
 /** Hooks meet real limits: OOM escalation, bisection, checkpoints and per-hook outcomes. */
@@ -34,9 +33,19 @@ describe('hooks (local runner)', () => {
     await harness.applyConvention(hogConvention('escalate', { 3: 150, 7: 300 }, log));
     const done = await run('escalate');
     expect(done).toMatchObject({ status: 'completed', publishedCount: 10, batchesFailed: 0, erroredCount: 0 });
-    const [batch] = await harness.ledger.batches.listForRun(harness.database.db, done.id);
-    expect(batch!.hookCounts.hog).toEqual({ passed: 10, rejected: 0, errored: 0, missing: 0, invalid: 0 });
+    const [batch] = await harness.reads.batchRows(done.id);
     // 128m: 0,1,2 then OOM on 3; 256m: the small ones, then 3, then OOM on 7; 512m: 7.
+    expect(batch!.hookCounts.hog).toEqual({
+      passed: 10,
+      rejected: 0,
+      errored: 0,
+      missing: 0,
+      invalid: 0,
+      containerRuns: 3,
+      oomKills: 2,
+      memoryEscalations: 2,
+      bisectionRuns: 0,
+    });
     const order = await processed(log);
     expect(order).toEqual([
       'rec-000000',
@@ -50,7 +59,7 @@ describe('hooks (local runner)', () => {
       'rec-000003',
       'rec-000007',
     ]);
-    const record = await harness.ledger.db.execute<{ features: unknown }>(
+    const record = await harness.database.db.execute<{ features: unknown }>(
       `SELECT f.features FROM records r JOIN record_features f ON f.record_id = r.id WHERE r.run_id = '${done.id}' AND r.source_id = 'rec-000007'` as never,
     );
     expect(record.rows[0]?.features).toEqual([{ held_mb: 300 }]);
@@ -61,9 +70,20 @@ describe('hooks (local runner)', () => {
     await harness.applyConvention(hogConvention('poison', { 2: 150, 5: 900 }, log));
     const done = await run('poison');
     expect(done).toMatchObject({ status: 'completed', publishedCount: 9, erroredCount: 1, batchesFailed: 0 });
-    const [batch] = await harness.ledger.batches.listForRun(harness.database.db, done.id);
-    expect(batch!.hookCounts.hog).toEqual({ passed: 9, rejected: 0, errored: 1, missing: 0, invalid: 0 });
-    const issues = await new RecordIssueRepository().list(harness.database.db, done.id);
+    const [batch] = await harness.reads.batchRows(done.id);
+    // 128m, 256m and 512m OOM; record 5 alone at 512m (the ceiling) is the one bisection run.
+    expect(batch!.hookCounts.hog).toEqual({
+      passed: 9,
+      rejected: 0,
+      errored: 1,
+      missing: 0,
+      invalid: 0,
+      containerRuns: 4,
+      oomKills: 4,
+      memoryEscalations: 2,
+      bisectionRuns: 1,
+    });
+    const issues = await harness.reads.listIssues(done.id, { limit: 100 }).then((p) => p.items);
     expect(issues.filter((i) => i.kind === 'errored')).toEqual([expect.objectContaining({ sourceId: 'rec-000005', reason: 'OOM at 512m, alone' })]);
     // Every other record was processed exactly once.
     const order = await processed(log);
@@ -98,10 +118,11 @@ describe('hooks (local runner)', () => {
     const done = await run('two-hooks');
     // 0, 3, 6, 9 are flagged: the hog passes them, the flag hook rejects them.
     expect(done).toMatchObject({ status: 'completed', publishedCount: 6, rejectedCount: 4 });
-    const [batch] = await harness.ledger.batches.listForRun(harness.database.db, done.id);
+    const [batch] = await harness.reads.batchRows(done.id);
+    const oneRun = { containerRuns: 1, oomKills: 0, memoryEscalations: 0, bisectionRuns: 0 };
     expect(batch!.hookCounts).toEqual({
-      hog: { passed: 10, rejected: 0, errored: 0, missing: 0, invalid: 0 },
-      flag: { passed: 6, rejected: 4, errored: 0, missing: 0, invalid: 0 },
+      hog: { passed: 10, rejected: 0, errored: 0, missing: 0, invalid: 0, ...oneRun },
+      flag: { passed: 6, rejected: 4, errored: 0, missing: 0, invalid: 0, ...oneRun },
     });
   });
 
@@ -113,13 +134,15 @@ describe('hooks (local runner)', () => {
       // 128m and 256m both OOM on record 1; bisection at 256m runs [1,2] (OOM), then [1] alone
       // (OOM), and with its two runs spent errors 2, 3 and 4 without running them.
       expect(done).toMatchObject({ status: 'completed', publishedCount: 6, erroredCount: 4 });
-      const errored = (await new RecordIssueRepository().list(budget.database.db, done.id)).filter((i) => i.kind === 'errored');
+      const errored = (await budget.reads.listIssues(done.id, { limit: 100 }).then((p) => p.items)).filter((i) => i.kind === 'errored');
       expect(Object.fromEntries(errored.map((i) => [i.sourceId, i.reason]))).toEqual({
         'rec-000001': 'OOM at 256m, alone',
         'rec-000002': 'OOM at 256m; isolation stopped after 2 runs',
         'rec-000003': 'OOM at 256m; isolation stopped after 2 runs',
         'rec-000004': 'OOM at 256m; isolation stopped after 2 runs',
       });
+      const [batch] = await budget.reads.batchRows(done.id);
+      expect(batch!.hookCounts.hog).toMatchObject({ containerRuns: 4, oomKills: 4, memoryEscalations: 1, bisectionRuns: 2 });
     } finally {
       await budget.stop();
     }
@@ -131,6 +154,6 @@ describe('hooks (local runner)', () => {
       ingester: { command: ['node', fixture('counting-ingester.mjs')], config: { total: 15, page_size: 10 } },
     });
     const done = await run('no-hooks');
-    expect(done).toMatchObject({ status: 'completed', publishedCount: 15, batchesCompleted: 2 });
+    expect(done).toMatchObject({ status: 'completed', publishedCount: 15, batchesPublished: 2 });
   });
 });

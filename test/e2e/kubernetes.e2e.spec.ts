@@ -40,7 +40,7 @@ describe('pipeline end to end on the Kubernetes runner (API simulator)', () => {
     const runId = await harness.runIdOf(await harness.startIngest({ conventionId: 'k8s-counting' }));
     const run = await harness.waitForRun(runId);
     const rejected = Array.from({ length: 45 }, (_, i) => i).filter((i) => i % 4 === 0).length;
-    expect(run).toMatchObject({ status: 'completed', batchesIngested: 5, batchesCompleted: 5, batchesFailed: 0, publishedCount: 45 - rejected });
+    expect(run).toMatchObject({ status: 'completed', batchesIngested: 5, batchesPublished: 5, batchesFailed: 0, publishedCount: 45 - rejected });
     const creates = simulator.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/jobs') && r.status === 201);
     expect(creates).toHaveLength(10);
     const deletes = simulator.requests.filter((r) => r.method === 'DELETE' && r.path.includes('/jobs/'));
@@ -78,7 +78,7 @@ describe('the bundled example convention on the Kubernetes runner (API simulator
     expect(run).toMatchObject({
       status: 'completed',
       batchesIngested: expected.batches,
-      batchesCompleted: expected.batches,
+      batchesPublished: expected.batches,
       recordsSourced: expected.records,
       publishedCount: expected.published,
       rejectedCount: expected.rejected_by_check_schema,

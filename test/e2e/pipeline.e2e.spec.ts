@@ -20,13 +20,13 @@ describe('pipeline end to end (local runner, real Redis and Postgres)', () => {
       status: 'completed',
       ingestionFinished: true,
       batchesIngested: 10,
-      batchesCompleted: 10,
+      batchesPublished: 10,
       batchesFailed: 0,
       recordsSourced: 95,
       publishedCount: 95 - rejected,
       rejectedCount: rejected,
     });
-    const events = await harness.ledger.outbox.listForRun(harness.database.db, runId);
+    const events = await harness.reads.listEvents(runId);
     expect(events.map((e) => e.type).filter((t) => t !== 'IngestBatchPublished')).toEqual(['IngestRunStarted', 'IngestCompleted']);
     expect(events.filter((e) => e.type === 'IngestBatchPublished')).toHaveLength(10);
   });
@@ -65,7 +65,7 @@ describe('pipeline end to end (local runner, real Redis and Postgres)', () => {
     const second = await harness.runIdOf(await harness.startIngest({ conventionId: 'again' }));
     const rerun = await harness.waitForRun(second);
     // Re-running the ingestion sources the same records; ON CONFLICT keeps the first copies.
-    expect(rerun).toMatchObject({ status: 'completed', recordsSourced: 30, publishedCount: 0, batchesCompleted: 3 });
+    expect(rerun).toMatchObject({ status: 'completed', recordsSourced: 30, publishedCount: 0, batchesPublished: 3 });
   });
 
   it('fails a bad start request at once, naming the field, and creates nothing', async () => {

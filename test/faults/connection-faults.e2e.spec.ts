@@ -32,7 +32,7 @@ async function expectExactCounts(harness: ProcessHarness, runId: string, timeout
   expect(run).toMatchObject({
     status: 'completed',
     batchesIngested: TOTAL / PAGE,
-    batchesCompleted: TOTAL / PAGE,
+    batchesPublished: TOTAL / PAGE,
     batchesFailed: 0,
     recordsSourced: TOTAL,
     publishedCount: TOTAL - REJECTED,
@@ -345,7 +345,7 @@ describe('services under infrastructure faults', () => {
       const outcomes = [];
       for (const jobId of [`stray-${runId}-999`, `next-${runId}-999`, `double-${runId}-2`]) outcomes.push(await outcome(QueueName.NextBatch, jobId));
       // Failed alone: the run still ingests, nothing was accounted.
-      expect(await harness.ledger.runs.find(harness.database.db, runId)).toMatchObject({
+      expect(await harness.reads.findRun(runId)).toMatchObject({
         status: 'running',
         ingestionFinished: false,
         batchesFailed: 0,

@@ -19,7 +19,7 @@ describe('a publish job added before its batch is hooked', () => {
   it('fails alone, and the batch is published once the hooks are done', async () => {
     await harness.applyConvention(countingConvention('stray-publish', { total: 10, page_size: 10, reject_every: 5 }));
     const runId = await harness.runIdOf(await harness.startIngest({ conventionId: 'stray-publish' }));
-    await waitFor('batch 0 to be sourced', async () => (await harness.ledger.batches.find(harness.database.db, runId, 0))?.state === 'sourced');
+    await waitFor('batch 0 to be sourced', async () => (await harness.reads.findBatch(runId, 0))?.state === 'sourced');
 
     const publish = harness.get('ingester', JobProducer).queues[QueueName.HooksCompleted];
     const early = await publish.add(
@@ -34,10 +34,10 @@ describe('a publish job added before its batch is hooked', () => {
     });
     expect(settled).toBe('failed');
     expect((await publish.getJob(early.id!))!.failedReason).toMatch(/^\[stray_job\] stray job: batch 0 of run .* is still waiting for its hooks/);
-    expect(await harness.ledger.batches.find(harness.database.db, runId, 0)).toMatchObject({ state: 'sourced' });
+    expect(await harness.reads.findBatch(runId, 0)).toMatchObject({ state: 'sourced' });
 
     await harness.startStage('hooks');
     const run = await harness.waitForRun(runId, 60_000);
-    expect(run).toMatchObject({ status: 'completed', batchesCompleted: 1, batchesFailed: 0, publishedCount: 8, rejectedCount: 2 });
+    expect(run).toMatchObject({ status: 'completed', batchesPublished: 1, batchesFailed: 0, publishedCount: 8, rejectedCount: 2 });
   }, 120_000);
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { OOMError, validateConvention } from '#osa/domain';
-import { ConventionRepository, RecordIssueRepository, RunLedger } from '#osa/persistence';
+import { ConventionRepository, RunLedger, RunReadModel } from '#osa/persistence';
 import { type JobProducer, RunHooksService } from '#osa/pipeline';
 import type { ContainerRunner, ContainerRunRequest } from '#osa/runners';
 import { BatchLayout } from '#osa/storage';
@@ -70,7 +70,7 @@ describe('the hook stage under hostile hook output (fuzz)', () => {
     const runId = randomUUID();
     const convention = validateConvention({ id: `fuzz-${runId.slice(0, 8)}`, hooks: [{ name: HOOK, command: ['replayed-in-process'] }] });
     await new ConventionRepository().upsert(database.db, convention);
-    await ledger.runs.create(database.db, {
+    await ledger.createRun({
       id: runId,
       conventionId: convention.id,
       startJobId: runId,
@@ -140,14 +140,7 @@ describe('the hook stage under hostile hook output (fuzz)', () => {
       const rendered = renderHookCase(spec, { token, hostDir: c.roots.host });
       const runId = await sourcedBatch(c.dataDir, rendered.ids);
       const producer = { hooksCompleted: async () => undefined } as unknown as JobProducer;
-      const service = new RunHooksService(
-        database.db,
-        ledger,
-        replayingRunner(c.dataDir, c.roots.host, rendered, killAt),
-        producer,
-        c.dataDir,
-        OOM_POLICY,
-      );
+      const service = new RunHooksService(ledger, replayingRunner(c.dataDir, c.roots.host, rendered, killAt), producer, c.dataDir, OOM_POLICY);
       const out = path.join(c.dataDir, BatchLayout.hooksAttempt(runId, 0, 1), HOOK, 's0', 'out');
       const fifos = OUTCOME_FILES.filter((f) => spec.forms[f] === 'fifo').map((f) => path.join(out, `${f}.jsonl`));
       const outcome = await settle(service.runHooks({ data: { runId, batchIndex: 0 }, attempt: 1 }), { blocking: fifos, endless: [] }, deadlineMs);
@@ -155,7 +148,7 @@ describe('the hook stage under hostile hook output (fuzz)', () => {
       if (!outcome.ok)
         throw new Error(`the hook stage threw instead of accounting the bad output: ${String((outcome.error as Error)?.stack ?? outcome.error)}`);
 
-      const batch = (await ledger.batches.find(database.db, runId, 0))!;
+      const batch = (await ledger.findBatch(runId, 0))!;
       expect(batch.state).toBe('hooked');
       const counts = batch.hookCounts[HOOK]!;
       const n = rendered.ids.length;
@@ -193,7 +186,7 @@ describe('the hook stage under hostile hook output (fuzz)', () => {
       }
       expect(unmet.slice(0, 20)).toEqual([]);
       expect(await storable.refusedJson(passedLines)).toEqual([]);
-      const issues = await new RecordIssueRepository().list(database.db, runId, undefined, 100_000);
+      const issues = await new RunReadModel(database.db).listIssues(runId, { limit: 100_000 }).then((p) => p.items);
       const checkpointDir = path.join(c.dataDir, BatchLayout.batch(runId, 0), 'hooks', 'checkpoint');
       const checkpointText = await readTree(checkpointDir);
       const seen = [passedLines.join('\n'), JSON.stringify(issues), JSON.stringify(batch), checkpointText];

@@ -110,7 +110,7 @@ describe('whole runs on hostile container output (fuzz, local runner)', () => {
     const db = harness.database.db;
 
     expect({ status: done.status, failure: done.failureReason }).toEqual({ status: 'completed', failure: null });
-    const ledger = await harness.ledger.batches.listForRun(db, done.id);
+    const ledger = await harness.reads.batchRows(done.id);
     expect(ledger.filter((b) => b.state === 'failed').map((b) => `${b.batchIndex}: ${b.failureReason}`)).toEqual([]);
 
     // Ingester lines: every line written is a sourced record or an invalid one (this run's lines only).

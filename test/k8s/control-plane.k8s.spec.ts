@@ -206,20 +206,20 @@ describeK8s('the real Kubernetes control plane', () => {
         const waiting = await waitFor(
           'a deferral quoting the scheduler',
           async () => {
-            const run = await harness.ledger.runs.find(harness.database.db, runId);
+            const run = await harness.reads.findRun(runId);
             return run?.waitingReason?.startsWith('unschedulable: ') ? run.waitingReason : undefined;
           },
           { timeoutMs: 60_000, intervalMs: 200 },
         ).catch(async (err: Error) => {
           // What the run and the pods looked like instead.
-          const run = await harness.ledger.runs.find(harness.database.db, runId);
+          const run = await harness.reads.findRun(runId);
           const pods = (await cluster.pods()).map((p) => `${p.metadata?.name} ${p.status?.phase} ${JSON.stringify(p.status?.conditions)}`);
           throw new Error(`${err.message}\nrun: ${JSON.stringify(run)}\npods:\n${pods.join('\n')}`);
         });
         expect(waiting).toMatch(/^unschedulable: 0\/1 nodes are available: 1 Insufficient memory\./);
         await setNodeMemory('8Gi');
         const done = await harness.waitForRun(runId, 120_000);
-        expect(done).toMatchObject({ status: 'completed', batchesCompleted: 6, publishedCount: 60, batchesFailed: 0 });
+        expect(done).toMatchObject({ status: 'completed', batchesPublished: 6, publishedCount: 60, batchesFailed: 0 });
         expect(done.deferrals).toBeGreaterThan(0);
       } finally {
         await setNodeMemory(NODE_ALLOCATABLE.memory);
@@ -240,7 +240,7 @@ describeK8s('the real Kubernetes control plane', () => {
         expect(run).toMatchObject({
           status: 'completed',
           batchesIngested: expected.batches,
-          batchesCompleted: expected.batches,
+          batchesPublished: expected.batches,
           recordsSourced: expected.records,
           publishedCount: expected.published,
           rejectedCount: expected.rejected_by_check_schema,

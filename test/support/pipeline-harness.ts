@@ -8,7 +8,7 @@ import { NestFactory } from '@nestjs/core';
 import { type Job, Queue } from 'bullmq';
 import { type AppConfig, loadConfig } from '#osa/config';
 import { type Convention, validateConvention } from '#osa/domain';
-import { ConventionRepository, type IngestRunRow, RunLedger } from '#osa/persistence';
+import { ConventionRepository, type IngestRunRow, RunLedger, RunReadModel } from '#osa/persistence';
 import { StageWorkers } from '#osa/pipeline';
 import { QueueName, redisConnection } from '#osa/queues';
 import { createTestDatabase, deleteRedisPrefix, type TestDatabase, TEST_REDIS_URL, testQueuePrefix, waitFor } from '#osa/testing';
@@ -42,6 +42,7 @@ export class PipelineHarness {
   private readonly apps = new Map<StageName, INestApplicationContext>();
   readonly startQueue: Queue;
   readonly ledger: RunLedger;
+  readonly reads: RunReadModel;
 
   private constructor(
     readonly config: AppConfig,
@@ -49,6 +50,7 @@ export class PipelineHarness {
   ) {
     this.startQueue = new Queue(QueueName.StartIngest, { connection: redisConnection(config.redisUrl), prefix: config.queuePrefix });
     this.ledger = new RunLedger(database.db);
+    this.reads = new RunReadModel(database.db);
   }
 
   static async start(label: string, env: Record<string, string> = {}, stages: StageName[] = ['ingester', 'hooks', 'publisher']) {
@@ -116,7 +118,7 @@ export class PipelineHarness {
     return waitFor(
       `run ${runId} to complete`,
       async () => {
-        const run = await this.ledger.runs.find(this.database.db, runId);
+        const run = await this.reads.findRun(runId);
         return run?.status === 'completed' ? run : undefined;
       },
       { timeoutMs },

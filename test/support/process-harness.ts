@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { loadConfig, type AppConfig } from '#osa/config';
 import { validateConvention } from '#osa/domain';
-import { ConventionRepository, RunLedger } from '#osa/persistence';
+import { ConventionRepository, RunLedger, RunReadModel } from '#osa/persistence';
 import { QueueName, redisConnection } from '#osa/queues';
 import { createTestDatabase, deleteRedisPrefix, type TestDatabase, TEST_REDIS_URL, testQueuePrefix, waitFor } from '#osa/testing';
 import { REPO_ROOT } from './pipeline-harness.js';
@@ -24,6 +24,7 @@ export function buildServices(): void {
 export class ProcessHarness {
   private readonly processes = new Map<ServiceName, { child: ChildProcess; exited: Promise<void> }>();
   readonly ledger: RunLedger;
+  readonly reads: RunReadModel;
   readonly queues: Record<string, Queue> = {};
   private logs = '';
 
@@ -34,6 +35,7 @@ export class ProcessHarness {
     readonly markerDir: string,
   ) {
     this.ledger = new RunLedger(database.db);
+    this.reads = new RunReadModel(database.db);
     for (const name of [QueueName.StartIngest, QueueName.Events]) {
       this.queues[name] = new Queue(name, { connection: redisConnection(config.redisUrl), prefix: config.queuePrefix });
     }
@@ -123,7 +125,7 @@ export class ProcessHarness {
     return waitFor(
       `run ${runId} to complete (service logs:\n${this.logs.slice(-3000)})`,
       async () => {
-        const run = await this.ledger.runs.find(this.database.db, runId);
+        const run = await this.reads.findRun(runId);
         return run?.status === 'completed' ? run : undefined;
       },
       { timeoutMs, intervalMs: 100 },

@@ -11,7 +11,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type AppConfig, loadConfig } from '#osa/config';
 import { validateConvention } from '#osa/domain';
-import { ConventionRepository, type IngestRunRow, RunLedger } from '#osa/persistence';
+import { ConventionRepository, type IngestRunRow, RunLedger, RunReadModel } from '#osa/persistence';
 import { StageWorkers } from '#osa/pipeline';
 import { QueueName, redisConnection } from '#osa/queues';
 import { CONTAINER_RUNNER, type CapacityReport, type ContainerRunner, type ContainerRunRequest, type ContainerRunResult } from '#osa/runners';
@@ -77,6 +77,7 @@ export interface BenchEnvironment {
   dataDir: string;
   config: AppConfig;
   ledger: RunLedger;
+  reads: RunReadModel;
   cleanup(): Promise<void>;
 }
 
@@ -100,6 +101,7 @@ export async function benchEnvironment(label: string, env: Record<string, string
     dataDir,
     config,
     ledger: new RunLedger(database.db),
+    reads: new RunReadModel(database.db),
     async cleanup() {
       await deleteRedisPrefix(prefix).catch(() => undefined);
       await database.drop().catch(() => undefined);
@@ -174,17 +176,17 @@ export async function waitForRun(env: BenchEnvironment, runId: string, timeoutMs
   return until(
     `run ${runId} to end`,
     async () => {
-      const run = await env.ledger.runs.find(env.database.db, runId);
+      const run = await env.reads.findRun(runId);
       return run?.status === 'completed' ? run : undefined;
     },
     timeoutMs,
     intervalMs,
   ).catch(async (err: Error) => {
-    const run = await env.ledger.runs.find(env.database.db, runId);
+    const run = await env.reads.findRun(runId);
     const { rows } = await env.database.pool.query('SELECT state, count(*) FROM ingest_batches WHERE run_id = $1 GROUP BY state', [runId]);
     const { rows: issues } = await env.database.pool.query('SELECT stage, kind, reason FROM record_issues WHERE run_id = $1 LIMIT 3', [runId]);
     throw new Error(
-      `${err.message}; run ${JSON.stringify({ status: run?.status, ingested: run?.batchesIngested, completed: run?.batchesCompleted, failed: run?.batchesFailed, reason: run?.failureReason, deferrals: run?.deferrals, waiting: run?.waitingReason })}, batches ${JSON.stringify(rows)}, issues ${JSON.stringify(issues)}`,
+      `${err.message}; run ${JSON.stringify({ status: run?.status, ingested: run?.batchesIngested, completed: run?.batchesPublished, failed: run?.batchesFailed, reason: run?.failureReason, deferrals: run?.deferrals, waiting: run?.waitingReason })}, batches ${JSON.stringify(rows)}, issues ${JSON.stringify(issues)}`,
     );
   });
 }

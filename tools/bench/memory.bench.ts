@@ -74,7 +74,7 @@ async function measure(records: number) {
       await Promise.all(services.map(async (s) => [s.name, mb((await processMemory(s.child.pid!)).VmHWM)])),
     ) as Record<string, number>;
     // Attempts are numbered per start by the database: the batch row says which one committed.
-    const batch = await env.ledger.batches.find(env.database.db, runId, 0);
+    const batch = await env.reads.findBatch(runId, 0);
     const batchFile = path.join(env.dataDir, BatchLayout.batchFile(runId, 0, batch?.ingesterAttempt ?? 1));
     const jsonlMb = mb((await stat(batchFile).catch(() => ({ size: NaN }))).size);
     return { records, jsonlMb, wallMs, idleRssMb: idle, peakRssMb };

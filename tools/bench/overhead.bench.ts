@@ -86,9 +86,9 @@ async function pipeline(batches: number, runner: 'in-process' | 'process', hooks
     });
     const runId = await stages.startRun({ conventionId: 'bench-overhead', batchSize: 1 });
     const run = await waitForRun(env, runId, TIMEOUT_MS, 50);
-    if (run.status !== 'completed' || run.batchesCompleted !== batches || run.publishedCount !== batches) {
+    if (run.status !== 'completed' || run.batchesPublished !== batches || run.publishedCount !== batches) {
       throw new Error(
-        `overhead run ended ${run.status} with ${run.batchesCompleted}/${batches} batches, ${run.publishedCount} published: ${run.failureReason ?? ''}`,
+        `overhead run ended ${run.status} with ${run.batchesPublished}/${batches} batches, ${run.publishedCount} published: ${run.failureReason ?? ''}`,
       );
     }
     await until('the last completion event', async () => timer!.finished.size >= batches, 5000);

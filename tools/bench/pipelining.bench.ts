@@ -53,8 +53,8 @@ async function measure(scenario: Scenario) {
     const runId = await stages.startRun({ conventionId: 'bench-pipelining', batchSize: 10 });
     const run = await waitForRun(env, runId, Number(process.env.BENCH_PIPELINING_TIMEOUT_MS ?? 60_000), 5);
     const wallMs = Math.round(now() - started);
-    if (run.status !== 'completed' || run.batchesCompleted !== BATCHES)
-      throw new Error(`pipelining run ended ${run.status} with ${run.batchesCompleted} batches`);
+    if (run.status !== 'completed' || run.batchesPublished !== BATCHES)
+      throw new Error(`pipelining run ended ${run.status} with ${run.batchesPublished} batches`);
     const ingesterTotal = BATCHES * scenario.ingesterMs;
     const hooksTotal = (BATCHES * scenario.hookMs) / scenario.hookConcurrency;
     const idealMs = Math.max(ingesterTotal, hooksTotal);

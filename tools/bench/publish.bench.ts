@@ -49,7 +49,7 @@ export async function run(): Promise<BenchResult> {
 
     const relay = new OutboxRelay(env.database.db, new OutboxRepository(), events, 24);
     const producer = new JobProducer(queues, env.config);
-    const service = new PublishBatchService(env.database.db, env.ledger, new RecordRepository(), relay, producer, env.dataDir);
+    const service = new PublishBatchService(env.ledger, new RecordRepository(), relay, producer, env.dataDir);
     const floorMs: number[] = [];
     const floorWithFileMs: number[] = [];
     const publishMs: number[] = [];
@@ -131,8 +131,7 @@ export async function run(): Promise<BenchResult> {
 async function hookedRun(env: BenchEnvironment, conventionId: string, records: number): Promise<string> {
   const convention = validateConvention(inProcessConvention(conventionId, 2));
   await new ConventionRepository().upsert(env.database.db, convention);
-  const db = env.database.db;
-  const created = await env.ledger.runs.create(db, {
+  const created = await env.ledger.createRun({
     id: randomUUID(),
     conventionId,
     startJobId: randomUUID(),
@@ -142,7 +141,7 @@ async function hookedRun(env: BenchEnvironment, conventionId: string, records: n
   });
   if (created.outcome !== 'created') throw new Error(`run not created: ${created.outcome}`);
   const runId = created.run.id;
-  await env.ledger.runs.markRunning(db, runId);
+  await env.ledger.markRunning(runId);
   await env.ledger.recordSourced({
     runId,
     batchIndex: 0,

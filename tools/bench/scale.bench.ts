@@ -36,15 +36,15 @@ export async function run(): Promise<BenchResult> {
     const before = await redisMemory(env.prefix);
     const started = now();
     const runId = await stages.startRun({ conventionId: 'bench-scale', batchSize: RECORDS_PER_BATCH });
-    const samples: Array<{ seconds: number; batchesCompleted: number; usedMemoryMb: number; prefixMb: number; prefixKeys: number }> = [];
+    const samples: Array<{ seconds: number; batchesPublished: number; usedMemoryMb: number; prefixMb: number; prefixKeys: number }> = [];
     let lastSample = 0;
     for (;;) {
-      const run = (await env.ledger.runs.find(env.database.db, runId))!;
+      const run = (await env.reads.findRun(runId))!;
       if (now() - lastSample > 10_000 || run.status !== 'running') {
         const memory = await redisMemory(env.prefix);
         samples.push({
           seconds: round((now() - started) / 1000, 1),
-          batchesCompleted: run.batchesCompleted,
+          batchesPublished: run.batchesPublished,
           usedMemoryMb: mb(memory.usedMemory),
           prefixMb: mb(memory.prefixBytes),
           prefixKeys: memory.prefixKeys,
@@ -53,11 +53,11 @@ export async function run(): Promise<BenchResult> {
       }
       if (run.status !== 'running' && run.status !== 'pending') break;
       if (now() - started > TIMEOUT_MS)
-        throw new Error(`scale run did not finish in ${TIMEOUT_MS / 1000} s (${run.batchesCompleted}/${BATCHES} batches)`);
+        throw new Error(`scale run did not finish in ${TIMEOUT_MS / 1000} s (${run.batchesPublished}/${BATCHES} batches)`);
       await sleep(250);
     }
     const wallMs = Math.round(now() - started);
-    const run = (await env.ledger.runs.find(env.database.db, runId))!;
+    const run = (await env.reads.findRun(runId))!;
     const final = await redisMemory(env.prefix);
     const { rows: counted } = await env.database.pool.query<{ records: string; features: string; published: string }>(
       `SELECT (SELECT count(*) FROM records WHERE run_id = $1) AS records, (SELECT count(*) FROM record_features) AS features,
@@ -67,7 +67,7 @@ export async function run(): Promise<BenchResult> {
     const expected = {
       status: 'completed',
       batchesIngested: BATCHES,
-      batchesCompleted: BATCHES,
+      batchesPublished: BATCHES,
       batchesFailed: 0,
       publishedCount: BATCHES * RECORDS_PER_BATCH,
       records: BATCHES * RECORDS_PER_BATCH,
@@ -77,7 +77,7 @@ export async function run(): Promise<BenchResult> {
     const actual = {
       status: run.status,
       batchesIngested: run.batchesIngested,
-      batchesCompleted: run.batchesCompleted,
+      batchesPublished: run.batchesPublished,
       batchesFailed: run.batchesFailed,
       publishedCount: run.publishedCount,
       records: Number(counted[0]!.records),

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Queue } from 'bullmq';
 import type { AppConfig } from '#osa/config';
 import { parseConvention } from '#osa/domain';
-import { ConventionRepository, type Database, type IngestRunRow, locateMigrations, migrate, RunLedger } from '#osa/persistence';
+import { ConventionRepository, type Database, locateMigrations, migrate, RunReadModel, type RunSummary } from '#osa/persistence';
 import {
   BACKOFF_TYPE,
   JobName,
@@ -14,7 +14,7 @@ import {
   parsePayload,
 } from '#osa/queues';
 import { pollUntil } from './poll-until.js';
-import { progressLine, runSummary } from './run-report.js';
+import { progressLine, runCard } from './run-report.js';
 
 export async function migrateCommand(config: AppConfig): Promise<string> {
   const result = await migrate(config.databaseUrl, process.env.MIGRATIONS_DIR ?? locateMigrations());
@@ -57,15 +57,17 @@ export async function awaitRunId(config: AppConfig, jobId: string, timeoutMs = 1
 }
 
 /** Shows progress until the run ends; one line per change when not on a terminal. */
-export async function followRun(db: Database, runId: string, out: NodeJS.WriteStream, timeoutMs = 3_600_000): Promise<IngestRunRow> {
-  const ledger = new RunLedger(db);
+export async function followRun(db: Database, runId: string, out: NodeJS.WriteStream, timeoutMs = 3_600_000): Promise<RunSummary> {
+  const reads = new RunReadModel(db);
   const started = Date.now();
   let lastLine = '';
   return pollUntil(
     `run ${runId} to end`,
     async () => {
-      const run = (await ledger.runs.find(db, runId))!;
-      const line = progressLine(run, await ledger.batches.listForRun(db, runId), started);
+      const detail = await reads.getRun(runId);
+      if (!detail) throw new Error(`run ${runId} does not exist`);
+      const run = detail.summary;
+      const line = progressLine(run, detail.batchesByState, started);
       if (line !== lastLine) {
         if (out.isTTY) out.write(`\r\x1b[2K${line}`);
         else out.write(`${line}\n`);
@@ -81,10 +83,10 @@ export async function followRun(db: Database, runId: string, out: NodeJS.WriteSt
   );
 }
 
-export async function statusCommand(db: Database, runId: string): Promise<{ run: IngestRunRow; issuesNotListed: number; text: string } | undefined> {
-  const ledger = new RunLedger(db);
-  const run = await ledger.runs.find(db, runId);
-  if (!run) return undefined;
-  const [batches, issuesNotListed] = await Promise.all([ledger.batches.listForRun(db, runId), ledger.issues.countUnlisted(db, runId)]);
-  return { run, issuesNotListed, text: runSummary(run, batches, issuesNotListed) };
+export async function statusCommand(db: Database, runId: string): Promise<{ run: RunSummary; issuesNotListed: number; text: string } | undefined> {
+  const reads = new RunReadModel(db);
+  const detail = await reads.getRun(runId);
+  if (!detail) return undefined;
+  const failed = await reads.listBatches(runId, { states: ['failed'] });
+  return { run: detail.summary, issuesNotListed: detail.issuesNotListed, text: runCard(detail, failed.items) };
 }

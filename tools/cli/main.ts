@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import { ConfigError, loadConfig } from '#osa/config';
 import { conventionIdSchema, runIdSchema } from '#osa/domain';
-import { ConventionRepository, openDatabase, RunLedger } from '#osa/persistence';
+import { ConventionRepository, openDatabase, RunLedger, RunReadModel } from '#osa/persistence';
 import { replayCommand } from './replay-command.js';
 import { applyConventionCommand, awaitRunId, followRun, migrateCommand, publishStart, statusCommand } from './commands.js';
 
@@ -118,7 +118,7 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'resume': {
         if (!sub) throw new UsageError('resume needs a run id');
-        const run = await new RunLedger(database.db).runs.resume(database.db, argument(runIdSchema, sub, 'RUN_ID'));
+        const run = await new RunLedger(database.db).resume(argument(runIdSchema, sub, 'RUN_ID'));
         if (!run) {
           const message = `no active run ${sub}`;
           if (values.json) print('', { error: message });
@@ -129,13 +129,12 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'list': {
-        const ledger = new RunLedger(database.db);
-        const runs = await ledger.runs.listRecent(database.db, 50);
+        const { items: runs } = await new RunReadModel(database.db).listRuns({ limit: 50, offset: 0 });
         print(
           runs
             .map(
-              (r) =>
-                `${r.id}\t${r.conventionId}\t${r.status}\tbatches ${r.batchesIngested}/${r.batchesCompleted}/${r.batchesFailed}\tpublished ${r.publishedCount}`,
+              ({ id, conventionId, status, counters: c }) =>
+                `${id}\t${conventionId}\t${status}\tbatches ${c.batchesIngested}/${c.batchesPublished}/${c.batchesFailed}\tpublished ${c.published}`,
             )
             .join('\n') || '(no runs)',
           runs,

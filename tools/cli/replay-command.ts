@@ -1,9 +1,8 @@
 import { Queue } from 'bullmq';
 import type { AppConfig } from '#osa/config';
-import { type Database, OutboxRepository, type ReplayRequest } from '#osa/persistence';
-import { JobProducer, OutboxRelay, type QueueSet } from '#osa/pipeline';
+import { type Database, OutboxRepository, type ReplayRequest, RunLedger, RunReadModel } from '#osa/persistence';
+import { JobProducer, OutboxRelay, type QueueSet, type ReplayResult, ReplayService } from '#osa/pipeline';
 import { ALL_QUEUES, QueueName, redisConnection } from '#osa/queues';
-import { type ReplayResult, ReplayService } from '../../apps/dashboard/src/replay/replay.service.js';
 
 /** Replays a run's failed batches the way `POST /api/ingestions/:id/replay` does. */
 export async function replayCommand(
@@ -15,7 +14,7 @@ export async function replayCommand(
   const queues = Object.fromEntries(ALL_QUEUES.map((name) => [name, new Queue(name, { connection, prefix: config.queuePrefix })])) as QueueSet;
   try {
     const relay = new OutboxRelay(db, new OutboxRepository(), queues[QueueName.Events], config.eventsRetentionHours);
-    const result = await new ReplayService(db, new JobProducer(queues, config), relay).replay(request);
+    const result = await new ReplayService(new RunLedger(db), new RunReadModel(db), new JobProducer(queues, config), relay).replay(request);
     return { result, text: describeReplay(request.runId, result), ok: result.outcome === 'replayed' };
   } finally {
     await Promise.all(Object.values(queues).map((q) => q.close()));

@@ -5,9 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadConfig } from '#osa/config';
-import { openDatabase, RunLedger } from '#osa/persistence';
-import { applyConventionCommand, awaitRunId, followRun, migrateCommand, publishStart } from '../cli/commands.js';
-import { runSummary } from '../cli/run-report.js';
+import { openDatabase } from '#osa/persistence';
+import { applyConventionCommand, awaitRunId, followRun, migrateCommand, publishStart, statusCommand } from '../cli/commands.js';
 import { checkServices } from './check-services.js';
 import { type ServiceProcess, startService, stopService } from './service-processes.js';
 
@@ -58,14 +57,13 @@ async function main(): Promise<number> {
     const runId = await awaitRunId(config, jobId, 60_000);
     console.log(`run ${runId} started`);
     const run = await followRun(database.db, runId, process.stdout, 15 * 60_000);
-    const ledger = new RunLedger(database.db);
-    console.log(`\n${runSummary(run, await ledger.batches.listForRun(database.db, runId))}`);
+    console.log(`\n${(await statusCommand(database.db, runId))!.text}`);
     console.log(`demo took ${((Date.now() - started) / 1000).toFixed(1)}s`);
 
     const expectedFile = path.join(EXAMPLE, 'expected.json');
     if (existsSync(expectedFile)) {
       const expected = JSON.parse(await readFile(expectedFile, 'utf8')) as { records: number; published: number };
-      const matches = run.recordsSourced === expected.records && run.publishedCount === expected.published;
+      const matches = run.counters.recordsSourced === expected.records && run.counters.published === expected.published;
       console.log(
         matches
           ? `counts match the example dataset (${expected.records} records, ${expected.published} published)`

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
-import type { DatabaseHandle } from '#osa/persistence';
-import { DATABASE, JobProducer, OutboxRelay } from '#osa/pipeline';
-import { ReplayService } from './replay/replay.service.js';
+import { RunLedger, RunReadModel } from '#osa/persistence';
+import { JobProducer, OutboxRelay, ReplayService } from '#osa/pipeline';
 
 /**
  * What the dashboard changes besides adding start jobs (the job producer does that): replaying
@@ -11,8 +10,9 @@ import { ReplayService } from './replay/replay.service.js';
   providers: [
     {
       provide: ReplayService,
-      useFactory: (h: DatabaseHandle, producer: JobProducer, relay: OutboxRelay) => new ReplayService(h.db, producer, relay),
-      inject: [DATABASE, JobProducer, OutboxRelay],
+      useFactory: (ledger: RunLedger, reads: RunReadModel, producer: JobProducer, relay: OutboxRelay) =>
+        new ReplayService(ledger, reads, producer, relay),
+      inject: [RunLedger, RunReadModel, JobProducer, OutboxRelay],
     },
   ],
   exports: [ReplayService],

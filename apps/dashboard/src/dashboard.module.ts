@@ -1,7 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from '#osa/config';
 import { MetricsController, MetricsModule } from '#osa/observability';
-import { DATABASE, HealthController, PipelineInfrastructureModule } from '#osa/pipeline';
+import { RunReadModel } from '#osa/persistence';
+import { HealthController, PipelineInfrastructureModule } from '#osa/pipeline';
 import { ConventionsController } from './api/conventions.controller.js';
 import { IngestionsController } from './api/ingestions.controller.js';
 import { OpenApiController } from './api/openapi.controller.js';
@@ -25,7 +26,7 @@ export class DashboardModule {
       imports: [
         PipelineInfrastructureModule.forRoot(config, 'dashboard'),
         ControlPlaneModule,
-        MetricsModule.forRoot('dashboard', { databaseToken: DATABASE }),
+        MetricsModule.forRoot('dashboard', { runsSource: RunReadModel }),
         QueueBoardModule.forRoot(env),
         AuthModule.forRoot(env, { open: [HealthController, MetricsController] }),
       ],

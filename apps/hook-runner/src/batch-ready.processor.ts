@@ -19,7 +19,7 @@ export class BatchReadyProcessor extends StageProcessor {
   async handle(job: Job, _token: string | undefined, signal: AbortSignal | undefined) {
     // Each start writes to directories of its own, numbered by the database: BullMQ's start
     // counter restarts at 1 for a job added again while an earlier start may still run.
-    const attempt = await this.ledger.batches.nextAttempt(this.ledger.db, 'hooks');
+    const attempt = await this.ledger.nextAttempt('hooks');
     return this.service.runHooks({ data: job.data, attempt, signal });
   }
 }

@@ -1,7 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from '#osa/config';
 import { MetricsModule } from '#osa/observability';
-import { DATABASE, HealthController, HooksStageModule, PipelineInfrastructureModule, provideStageWorkers } from '#osa/pipeline';
+import { RunReadModel } from '#osa/persistence';
+import { HealthController, HooksStageModule, PipelineInfrastructureModule, provideStageWorkers } from '#osa/pipeline';
 import { BatchReadyProcessor } from './batch-ready.processor.js';
 
 /** Consumes ingest-batch-ready: runs the convention's hooks on each batch. */
@@ -13,7 +14,7 @@ export class HookRunnerModule {
       imports: [
         PipelineInfrastructureModule.forRoot(config, 'hook-runner'),
         HooksStageModule,
-        MetricsModule.forRoot('hook-runner', { databaseToken: DATABASE }),
+        MetricsModule.forRoot('hook-runner', { runsSource: RunReadModel }),
       ],
       controllers: [HealthController],
       providers: [BatchReadyProcessor, provideStageWorkers(BatchReadyProcessor)],

@@ -1,7 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from '#osa/config';
 import { MetricsModule } from '#osa/observability';
-import { DATABASE, HealthController, IngesterStageModule, PipelineInfrastructureModule, provideStageWorkers, ReconcilerModule } from '#osa/pipeline';
+import { RunReadModel } from '#osa/persistence';
+import { HealthController, IngesterStageModule, PipelineInfrastructureModule, provideStageWorkers, ReconcilerModule } from '#osa/pipeline';
 import { NextBatchProcessor } from './next-batch.processor.js';
 import { ReconcilerLoop } from './reconciler.loop.js';
 import { StartIngestProcessor } from './start-ingest.processor.js';
@@ -16,7 +17,7 @@ export class IngesterRunnerModule {
         PipelineInfrastructureModule.forRoot(config, 'ingester-runner'),
         IngesterStageModule,
         ReconcilerModule,
-        MetricsModule.forRoot('ingester-runner', { databaseToken: DATABASE }),
+        MetricsModule.forRoot('ingester-runner', { runsSource: RunReadModel }),
       ],
       controllers: [HealthController],
       providers: [StartIngestProcessor, NextBatchProcessor, provideStageWorkers(StartIngestProcessor, NextBatchProcessor), ReconcilerLoop],

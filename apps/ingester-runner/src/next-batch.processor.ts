@@ -19,7 +19,7 @@ export class NextBatchProcessor extends StageProcessor {
   async handle(job: Job, token: string | undefined, signal: AbortSignal | undefined) {
     // Each start writes to directories of its own, numbered by the database: BullMQ's start
     // counter restarts at 1 for a job added again while an earlier start may still run.
-    const attempt = await this.ledger.batches.nextAttempt(this.ledger.db, 'ingester');
+    const attempt = await this.ledger.nextAttempt('ingester');
     const result = await this.service.ingest({ data: job.data, attempt, signal });
     if (result.outcome === 'deferred') {
       const { hold, delayMs, runShortId, data } = result;

@@ -1,7 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from '#osa/config';
 import { MetricsModule } from '#osa/observability';
-import { DATABASE, HealthController, PipelineInfrastructureModule, provideStageWorkers, PublisherStageModule } from '#osa/pipeline';
+import { RunReadModel } from '#osa/persistence';
+import { HealthController, PipelineInfrastructureModule, provideStageWorkers, PublisherStageModule } from '#osa/pipeline';
 import { HooksCompletedProcessor } from './hooks-completed.processor.js';
 
 /** Consumes ingest-hooks-completed: publishes each batch and completes runs. Runs no container. */
@@ -13,7 +14,7 @@ export class PublisherModule {
       imports: [
         PipelineInfrastructureModule.forRoot(config, 'publisher'),
         PublisherStageModule,
-        MetricsModule.forRoot('publisher', { databaseToken: DATABASE }),
+        MetricsModule.forRoot('publisher', { runsSource: RunReadModel }),
       ],
       controllers: [HealthController],
       providers: [HooksCompletedProcessor, provideStageWorkers(HooksCompletedProcessor)],

@@ -1,9 +1,6 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import { type DynamicModule, type InjectionToken, Module } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { count, inArray } from 'drizzle-orm';
-import { RunStatus } from '#osa/domain';
-import { type DatabaseHandle, ingestRuns, longestRunStallSeconds } from '#osa/persistence';
 import { ALL_QUEUES } from '#osa/queues';
 import { MetricsController } from './metrics.controller.js';
 import { type MetricsSources, StageMetrics } from './stage-metrics.js';
@@ -11,7 +8,13 @@ import { type MetricsSources, StageMetrics } from './stage-metrics.js';
 const QUEUE_STATES = ['wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
 
 /** Reads queue depth from Redis, and active runs and how long they have gone without progress from Postgres, at scrape time. */
-export function pipelineMetricsSources(queues: readonly Queue[], database: DatabaseHandle): MetricsSources {
+/** What the run gauges read, at scrape time: the persistence layer's RunReadModel provides it. */
+export interface RunMetricsSource {
+  countActiveRuns(): Promise<number>;
+  longestRunStallSeconds(): Promise<number>;
+}
+
+export function pipelineMetricsSources(queues: readonly Queue[], runs: RunMetricsSource): MetricsSources {
   return {
     async queueDepth() {
       const rows: Array<{ queue: string; state: string; count: number }> = [];
@@ -21,20 +24,14 @@ export function pipelineMetricsSources(queues: readonly Queue[], database: Datab
       }
       return rows;
     },
-    async activeRuns() {
-      const [row] = await database.db
-        .select({ n: count() })
-        .from(ingestRuns)
-        .where(inArray(ingestRuns.status, [RunStatus.Pending, RunStatus.Running]));
-      return row?.n ?? 0;
-    },
-    longestRunStallSeconds: () => longestRunStallSeconds(database.db),
+    activeRuns: () => runs.countActiveRuns(),
+    longestRunStallSeconds: () => runs.longestRunStallSeconds(),
   };
 }
 
 export interface MetricsModuleOptions {
-  /** The token of the DatabaseHandle (PipelineInfrastructureModule's `DATABASE`). */
-  databaseToken: InjectionToken;
+  /** The token of the RunMetricsSource (the RunReadModel class, provided by PipelineInfrastructureModule). */
+  runsSource: InjectionToken;
   /**
    * Node process metrics (heap, event loop lag, …).
    * @defaultValue true
@@ -44,7 +41,7 @@ export interface MetricsModuleOptions {
 
 /**
  * `/metrics` for one service, with a registry of its own. Import it next to
- * PipelineInfrastructureModule (whose queues and database it reads); the stage workers report
+ * PipelineInfrastructureModule (whose queues and run read model it reads); the stage workers report
  * every job attempt to its StageMetrics, which they require.
  */
 @Module({})
@@ -59,9 +56,9 @@ export class MetricsModule {
       providers: [
         {
           provide: StageMetrics,
-          useFactory: (database: DatabaseHandle, ...queues: Queue[]) =>
-            new StageMetrics(service, pipelineMetricsSources(queues, database), { defaultMetrics: options.defaultMetrics }),
-          inject: [options.databaseToken, ...ALL_QUEUES.map((name) => getQueueToken(name))],
+          useFactory: (runs: RunMetricsSource, ...queues: Queue[]) =>
+            new StageMetrics(service, pipelineMetricsSources(queues, runs), { defaultMetrics: options.defaultMetrics }),
+          inject: [options.runsSource, ...ALL_QUEUES.map((name) => getQueueToken(name))],
         },
       ],
       exports: [StageMetrics],

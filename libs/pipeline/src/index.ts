@@ -23,6 +23,7 @@ export * from './nest/tokens.js';
 export * from './outbox/outbox-relay.js';
 export * from './publisher/publish-batch.service.js';
 export * from './reconciler/reconciler.service.js';
+export * from './replay/replay.service.js';
 export * from './start/start-ingest.service.js';
 export * from './nest/bootstrap-service.js';
 export * from './nest/health.controller.js';

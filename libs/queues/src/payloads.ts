@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { conventionIdSchema, ErrorKind, formatIssues, PermanentError, runIdSchema } from '#osa/domain';
+import { conventionIdSchema, ErrorKind, formatIssues, type IngestEventData, type IngestEventType, PermanentError, runIdSchema } from '#osa/domain';
 
 /** `start-ingest`: published by users (any BullMQ client, the CLI, the HTTP API). */
 export const startIngestPayloadSchema = z
@@ -23,14 +23,13 @@ export const batchJobPayloadSchema = z
   .strict();
 export type BatchJobPayload = z.output<typeof batchJobPayloadSchema>;
 
-/** An `ingest-events` job: the outbox row, relayed with its event id as job id. */
-export interface IngestEventPayload {
-  eventId: string;
-  type: 'IngestRunStarted' | 'IngestBatchPublished' | 'IngestCompleted' | string;
-  runId: string;
-  occurredAt: string;
-  data: Record<string, unknown>;
-}
+/**
+ * An `ingest-events` job: the outbox row, relayed with its event id as job id (and its type as
+ * job name). `type` decides the shape of `data`; README.md ("Events") lists them.
+ */
+export type IngestEventPayload = {
+  [T in IngestEventType]: { eventId: string; type: T; runId: string; occurredAt: string; data: IngestEventData[T] };
+}[IngestEventType];
 
 /** Parses a job payload at the boundary; a bad one is a permanent, explained failure. */
 export function parsePayload<S extends z.ZodType>(schema: S, data: unknown, queue: string): z.output<S> {

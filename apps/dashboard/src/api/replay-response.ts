@@ -1,5 +1,5 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
-import type { ReplayResult } from '../replay/replay.service.js';
+import type { ReplayResult } from '#osa/pipeline';
 import { badRequest, problemToField } from './validation.js';
 
 /** Maps a replay outcome to the HTTP answer: 202 with what was requeued, or why not. */

@@ -1,2 +1,3 @@
 export * from './run-id.js';
 export * from './run-status.js';
+export * from './hold-signal.js';

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import { BatchState, type FailureRecord, type HookCounts } from '#osa/domain';
 import type { Executor } from '../database/database.js';
 import { type IngestBatchRow, ingestBatches, type IngestRunRow, ingestRuns } from '../schema/tables.js';
@@ -72,6 +72,7 @@ export class BatchRepository {
         failureReason: failure.reason,
         failureKind: failure.kind,
         failureLogs: failure.logTail,
+        failedAt: sql`now()`,
       })
       .onConflictDoNothing()
       .returning();
@@ -87,6 +88,7 @@ export class BatchRepository {
         hookCounts: batch.hookCounts,
         rejectedCount: batch.rejectedCount,
         erroredCount: batch.erroredCount,
+        hookedAt: sql`now()`,
         updatedAt: sql`now()`,
       })
       .where(and(eq(ingestBatches.runId, batch.runId), eq(ingestBatches.batchIndex, batch.batchIndex), eq(ingestBatches.state, BatchState.Sourced)))
@@ -94,20 +96,26 @@ export class BatchRepository {
     return row;
   }
 
+  /**
+   * Locks the batch row while it is hooked; false when it is not (published by an earlier
+   * attempt, failed, or never hooked). A concurrent publisher of the same batch waits here and
+   * then finds it published, so records are inserted only by the transaction that will move it.
+   */
+  async lockHooked(tx: Executor, runId: string, batchIndex: number): Promise<boolean> {
+    const rows = await tx
+      .select({ batchIndex: ingestBatches.batchIndex })
+      .from(ingestBatches)
+      .where(and(eq(ingestBatches.runId, runId), eq(ingestBatches.batchIndex, batchIndex), eq(ingestBatches.state, BatchState.Hooked)))
+      .for('update');
+    return rows.length > 0;
+  }
+
+  /** hooked → published with the number of records the publish inserted; the row is locked by lockHooked. */
   async markPublished(tx: Executor, runId: string, batchIndex: number, publishedCount: number): Promise<IngestBatchRow | undefined> {
     const [row] = await tx
       .update(ingestBatches)
-      .set({ state: BatchState.Published, publishedCount, updatedAt: sql`now()` })
+      .set({ state: BatchState.Published, publishedCount, publishedAt: sql`now()`, updatedAt: sql`now()` })
       .where(and(eq(ingestBatches.runId, runId), eq(ingestBatches.batchIndex, batchIndex), eq(ingestBatches.state, BatchState.Hooked)))
-      .returning();
-    return row;
-  }
-
-  async markPublishedCount(tx: Executor, runId: string, batchIndex: number, publishedCount: number): Promise<IngestBatchRow | undefined> {
-    const [row] = await tx
-      .update(ingestBatches)
-      .set({ publishedCount })
-      .where(and(eq(ingestBatches.runId, runId), eq(ingestBatches.batchIndex, batchIndex)))
       .returning();
     return row;
   }
@@ -126,6 +134,7 @@ export class BatchRepository {
         failureReason: failure.reason,
         failureKind: failure.kind,
         failureLogs: failure.logTail,
+        failedAt: sql`now()`,
         updatedAt: sql`now()`,
       })
       .where(
@@ -177,18 +186,6 @@ export class BatchRepository {
       .from(ingestBatches)
       .where(eq(ingestBatches.runId, runId));
     return row?.last ?? -1;
-  }
-
-  listForRun(db: Executor, runId: string): Promise<IngestBatchRow[]> {
-    return db.select().from(ingestBatches).where(eq(ingestBatches.runId, runId)).orderBy(asc(ingestBatches.batchIndex));
-  }
-
-  listOpen(db: Executor, runId: string): Promise<IngestBatchRow[]> {
-    return db
-      .select()
-      .from(ingestBatches)
-      .where(and(eq(ingestBatches.runId, runId), inArray(ingestBatches.state, OPEN)))
-      .orderBy(asc(ingestBatches.batchIndex));
   }
 
   /** How many of this run's batches wait for hooks or publishing (downstream lag). */

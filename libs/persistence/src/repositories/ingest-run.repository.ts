@@ -1,6 +1,6 @@
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import { type FailureRecord, RunStatus } from '#osa/domain';
+import { type FailureRecord, ingestCompleted, ingestRunStarted, RunStatus } from '#osa/domain';
 import type { Executor } from '../database/database.js';
 import { type IngestRunRow, ingestRuns } from '../schema/tables.js';
 import { OutboxRepository } from './outbox.repository.js';
@@ -31,7 +31,7 @@ export type CreateRunOutcome =
 /** Counter changes applied together with a ledger transition. */
 export interface RunCounterDelta {
   batchesIngested?: number;
-  batchesCompleted?: number;
+  batchesPublished?: number;
   batchesFailed?: number;
   recordsSourced?: number;
   publishedCount?: number;
@@ -79,17 +79,10 @@ export class IngestRunRepository {
           .where(and(eq(ingestRuns.conventionId, run.conventionId), inArray(ingestRuns.status, ACTIVE)));
         return { outcome: 'active-run-exists', activeRunId: active?.id };
       }
-      await this.outbox.append(tx, {
-        eventId: `run-started-${created.id}`,
-        runId: created.id,
-        type: 'IngestRunStarted',
-        payload: {
-          runId: created.id,
-          conventionId: created.conventionId,
-          batchSize: created.batchSize,
-          limit: created.recordLimit,
-        },
-      });
+      await this.outbox.append(
+        tx,
+        ingestRunStarted({ runId: created.id, conventionId: created.conventionId, batchSize: created.batchSize, limit: created.recordLimit }),
+      );
       return { outcome: 'created', run: created };
     });
   }
@@ -121,7 +114,7 @@ export class IngestRunRepository {
         status: RunStatus.Running,
         startedAt: sql`coalesce(${ingestRuns.startedAt}, now())`,
         batchesIngested: add(ingestRuns.batchesIngested, delta.batchesIngested),
-        batchesCompleted: add(ingestRuns.batchesCompleted, delta.batchesCompleted),
+        batchesPublished: add(ingestRuns.batchesPublished, delta.batchesPublished),
         batchesFailed: add(ingestRuns.batchesFailed, delta.batchesFailed),
         recordsSourced: add(ingestRuns.recordsSourced, delta.recordsSourced),
         publishedCount: add(ingestRuns.publishedCount, delta.publishedCount),
@@ -160,28 +153,29 @@ export class IngestRunRepository {
           eq(ingestRuns.id, runId),
           inArray(ingestRuns.status, ACTIVE),
           eq(ingestRuns.ingestionFinished, true),
-          sql`${ingestRuns.batchesCompleted} + ${ingestRuns.batchesFailed} >= ${ingestRuns.batchesIngested}`,
+          sql`${ingestRuns.batchesPublished} + ${ingestRuns.batchesFailed} >= ${ingestRuns.batchesIngested}`,
         ),
       )
       .returning();
     if (!row) return undefined;
     // A replayed run completes again: its second IngestCompleted needs an id of its own.
     const previous = await this.outbox.count(tx, runId, 'IngestCompleted');
-    await this.outbox.append(tx, {
-      eventId: previous === 0 ? `run-completed-${runId}` : `run-completed-${runId}-${previous + 1}`,
-      runId,
-      type: 'IngestCompleted',
-      payload: {
-        runId,
-        conventionId: row.conventionId,
-        batchesIngested: row.batchesIngested,
-        batchesCompleted: row.batchesCompleted,
-        batchesFailed: row.batchesFailed,
-        published: row.publishedCount,
-        failureReason: row.failureReason,
-        failureKind: row.failureKind,
-      },
-    });
+    await this.outbox.append(
+      tx,
+      ingestCompleted(
+        {
+          runId,
+          conventionId: row.conventionId,
+          batchesIngested: row.batchesIngested,
+          batchesPublished: row.batchesPublished,
+          batchesFailed: row.batchesFailed,
+          published: row.publishedCount,
+          failureReason: row.failureReason,
+          failureKind: row.failureKind,
+        },
+        previous + 1,
+      ),
+    );
     return row;
   }
 
@@ -240,18 +234,5 @@ export class IngestRunRepository {
       .update(ingestRuns)
       .set(endWait)
       .where(and(eq(ingestRuns.id, runId), sql`(${ingestRuns.waitingReason} IS NOT NULL OR ${ingestRuns.waitingSince} IS NOT NULL)`));
-  }
-
-  listRecent(db: Executor, limit: number, conventionId?: string): Promise<IngestRunRow[]> {
-    return db
-      .select()
-      .from(ingestRuns)
-      .where(conventionId ? eq(ingestRuns.conventionId, conventionId) : undefined)
-      .orderBy(desc(ingestRuns.createdAt))
-      .limit(limit);
-  }
-
-  listActive(db: Executor): Promise<IngestRunRow[]> {
-    return db.select().from(ingestRuns).where(inArray(ingestRuns.status, ACTIVE));
   }
 }

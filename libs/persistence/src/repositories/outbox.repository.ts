@@ -1,18 +1,12 @@
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { IngestEvent, IngestEventType } from '#osa/domain';
 import type { Executor } from '../database/database.js';
 import { type OutboxEventRow, outboxEvents } from '../schema/tables.js';
 
-export interface OutboxEvent {
-  /** Deterministic: the same state change always yields the same id. */
-  eventId: string;
-  runId: string;
-  type: string;
-  payload: Record<string, unknown>;
-}
-
 /** The transactional outbox: events written with the state change that caused them. */
 export class OutboxRepository {
-  async append(tx: Executor, event: OutboxEvent): Promise<void> {
+  async append(tx: Executor, event: IngestEvent): Promise<void> {
+    // The event id is deterministic: a repeated state change finds its event already written.
     await tx.insert(outboxEvents).values(event).onConflictDoNothing({ target: outboxEvents.eventId });
   }
 
@@ -44,19 +38,11 @@ export class OutboxRepository {
     });
   }
 
-  async count(db: Executor, runId: string, type: string): Promise<number> {
+  async count(db: Executor, runId: string, type: IngestEventType): Promise<number> {
     const [row] = await db
       .select({ n: sql<number>`count(*)::int` })
       .from(outboxEvents)
       .where(and(eq(outboxEvents.runId, runId), eq(outboxEvents.type, type)));
     return row?.n ?? 0;
-  }
-
-  listForRun(db: Executor, runId: string): Promise<OutboxEventRow[]> {
-    return db
-      .select()
-      .from(outboxEvents)
-      .where(sql`${outboxEvents.runId} = ${runId}`)
-      .orderBy(asc(outboxEvents.id));
   }
 }

@@ -1,7 +1,7 @@
-import { and, count, eq, inArray, ne, sql } from 'drizzle-orm';
-import { type Convention, RunStatus, validateConvention, InvalidConventionError } from '#osa/domain';
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { type Convention, ingestRunReplayed, InvalidConventionError, type ReplayResumeState, RunStatus, validateConvention } from '#osa/domain';
 import type { Database, Executor } from '../database/database.js';
-import { type IngestRunRow, ingestBatches, ingestRuns, outboxEvents } from '../schema/tables.js';
+import { type IngestRunRow, ingestBatches, ingestRuns } from '../schema/tables.js';
 import { OutboxRepository } from './outbox.repository.js';
 
 /** Limits to give the replayed batches' hooks, written to the run's convention snapshot. */
@@ -22,7 +22,7 @@ export interface ReplayRequest {
 /** A reset batch and the stage it goes back to: hooks (`sourced`) or the publisher (`hooked`). */
 export interface ReplayedBatch {
   batchIndex: number;
-  state: 'sourced' | 'hooked';
+  state: ReplayResumeState;
 }
 
 export interface SkippedBatch {
@@ -47,26 +47,10 @@ const UNIQUE_VIOLATION = '23505';
  * same number and a completed run is running again, all in one transaction with the run row
  * locked, so concurrent replays and stage steps serialize. An `IngestRunReplayed` event keeps
  * each batch's previous failure in the outbox (the run's audit trail). The caller then
- * re-enqueues each batch's job.
+ * re-enqueues each batch's job. Reached only through RunLedger.reopenFailedBatches.
  */
 export class ReplayRepository {
   constructor(private readonly outbox = new OutboxRepository()) {}
-
-  /** The failed batches a replay would reset (a read; reopenFailedBatches decides under lock). */
-  async listReplayable(db: Executor, runId: string, batchIndexes?: readonly number[]): Promise<number[]> {
-    const rows = await db
-      .select({ batchIndex: ingestBatches.batchIndex })
-      .from(ingestBatches)
-      .where(
-        and(
-          eq(ingestBatches.runId, runId),
-          eq(ingestBatches.state, 'failed'),
-          ne(ingestBatches.failureStage, 'ingester'),
-          batchIndexes ? inArray(ingestBatches.batchIndex, [...batchIndexes]) : undefined,
-        ),
-      );
-    return rows.map((r) => r.batchIndex);
-  }
 
   async reopenFailedBatches(db: Database, request: ReplayRequest): Promise<ReplayOutcome> {
     try {
@@ -123,6 +107,7 @@ export class ReplayRepository {
         failureReason: null,
         failureKind: null,
         failureLogs: null,
+        failedAt: null,
         updatedAt: sql`now()`,
       })
       .where(
@@ -149,36 +134,27 @@ export class ReplayRepository {
       .returning();
     if (!updated) throw new Error(`run ${runId}: batches_failed is below the ${reset.length} failed batches being replayed`);
 
-    const [previous] = await tx
-      .select({ n: count() })
-      .from(outboxEvents)
-      .where(and(eq(outboxEvents.runId, runId), eq(outboxEvents.type, 'IngestRunReplayed')));
-    const replay = (previous?.n ?? 0) + 1;
-    await this.outbox.append(tx, {
-      eventId: `run-replayed-${runId}-${replay}`,
-      runId,
-      type: 'IngestRunReplayed',
-      payload: {
+    const replay = (await this.outbox.count(tx, runId, 'IngestRunReplayed')) + 1;
+    const batches = reset.map((r) => ({ batchIndex: r.batchIndex, state: r.state as ReplayResumeState })).sort((a, b) => a.batchIndex - b.batchIndex);
+    await this.outbox.append(
+      tx,
+      ingestRunReplayed({
         runId,
         conventionId: run.conventionId,
         replay,
         reopened,
         override: request.override ?? null,
-        batches: replayable.map((b) => ({
-          batchIndex: b.batchIndex,
-          resumesAt: reset.find((r) => r.batchIndex === b.batchIndex)?.state,
-          previousFailure: { stage: b.failureStage, kind: b.failureKind, reason: b.failureReason },
-        })),
-      },
-    });
-    return {
-      outcome: 'replayed',
-      run: updated,
-      replay,
-      reopened,
-      batches: reset.map((r) => ({ batchIndex: r.batchIndex, state: r.state as ReplayedBatch['state'] })).sort((a, b) => a.batchIndex - b.batchIndex),
-      skipped,
-    };
+        batches: batches.map(({ batchIndex, state }) => {
+          const previous = replayable.find((b) => b.batchIndex === batchIndex)!;
+          return {
+            batchIndex,
+            resumesAt: state,
+            previousFailure: { stage: previous.failureStage, kind: previous.failureKind, reason: previous.failureReason },
+          };
+        }),
+      }),
+    );
+    return { outcome: 'replayed', run: updated, replay, reopened, batches, skipped };
   }
 }
 

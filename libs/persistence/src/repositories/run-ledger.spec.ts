@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ErrorKind, validateConvention } from '#osa/domain';
 import { createTestDatabase, type TestDatabase } from '#osa/testing';
 import { ConventionRepository } from './convention.repository.js';
+import { RunReadModel } from '../read-model/run-read-model.js';
 import { RunLedger } from './run-ledger.js';
 
 const convention = validateConvention({ id: 'ledger-test', ingester: { command: ['true'] } });
@@ -10,17 +11,19 @@ const failure = { kind: ErrorKind.HookExit, reason: 'hook "x" exited with code 2
 describe(RunLedger.name, () => {
   let database: TestDatabase;
   let ledger: RunLedger;
+  let reads: RunReadModel;
 
   beforeAll(async () => {
     database = await createTestDatabase('ledger');
     ledger = new RunLedger(database.db);
+    reads = new RunReadModel(database.db);
     await new ConventionRepository().upsert(database.db, convention);
   });
   afterAll(() => database.drop());
 
   async function startRun(): Promise<string> {
     const id = randomUUID();
-    const created = await ledger.runs.create(database.db, {
+    const created = await ledger.createRun({
       id,
       conventionId: convention.id,
       startJobId: `start-${id}`,
@@ -53,10 +56,10 @@ describe(RunLedger.name, () => {
     }
   }
 
-  describe('runs.create', () => {
+  describe('createRun', () => {
     it('refuses a second active run for the same convention and finds the run of a repeated start job', async () => {
       const runId = await startRun();
-      const second = await ledger.runs.create(database.db, {
+      const second = await ledger.createRun({
         id: randomUUID(),
         conventionId: convention.id,
         startJobId: 'another-job',
@@ -65,7 +68,7 @@ describe(RunLedger.name, () => {
         recordLimit: null,
       });
       expect(second).toEqual({ outcome: 'active-run-exists', activeRunId: runId });
-      const repeated = await ledger.runs.create(database.db, {
+      const repeated = await ledger.createRun({
         id: randomUUID(),
         conventionId: convention.id,
         startJobId: `start-${runId}`,
@@ -86,7 +89,7 @@ describe(RunLedger.name, () => {
         nextSession: null,
         finishIngestion: true,
       });
-      expect((await ledger.runs.find(database.db, runId))?.status).toBe('completed');
+      expect((await reads.findRun(runId))?.status).toBe('completed');
     });
   });
 
@@ -105,17 +108,17 @@ describe(RunLedger.name, () => {
       const repeats = await Promise.all(Array.from({ length: 50 }, (_, i) => publishOrFail(i)));
       expect(repeats.filter((r) => r.applied || r.completed)).toHaveLength(0);
 
-      const run = await ledger.runs.find(database.db, runId);
+      const run = await reads.findRun(runId);
       expect(run).toMatchObject({
         status: 'completed',
         batchesIngested: 50,
-        batchesCompleted: 40,
+        batchesPublished: 40,
         batchesFailed: 10,
         publishedCount: 280,
         recordsSourced: 500,
         failureKind: ErrorKind.HookExit,
       });
-      const events = await ledger.outbox.listForRun(database.db, runId);
+      const events = await reads.listEvents(runId);
       expect(events.filter((e) => e.type === 'IngestCompleted')).toHaveLength(1);
       expect(events.filter((e) => e.type === 'IngestBatchPublished')).toHaveLength(40);
     });
@@ -137,7 +140,7 @@ describe(RunLedger.name, () => {
       expect(published).toMatchObject({ applied: true, completed: false });
       const failed = await ledger.failIngestion(runId, 1, { kind: ErrorKind.IngesterExit, reason: 'exit 1', logTail: [] });
       expect(failed).toMatchObject({ applied: true, completed: true });
-      expect(failed.run).toMatchObject({ batchesIngested: 2, batchesCompleted: 1, batchesFailed: 1, ingestionFinished: true, status: 'completed' });
+      expect(failed.run).toMatchObject({ batchesIngested: 2, batchesPublished: 1, batchesFailed: 1, ingestionFinished: true, status: 'completed' });
       // A stale ingester failure for a batch that was sourced changes nothing.
       expect((await ledger.failIngestion(runId, 0, failure)).applied).toBe(false);
     });
@@ -153,7 +156,22 @@ describe(RunLedger.name, () => {
       };
       await Promise.all([ledger.recordPublished(runId, 0, insert), ledger.recordPublished(runId, 0, insert)]);
       expect(calls).toBe(1);
-      expect((await ledger.runs.find(database.db, runId))?.publishedCount).toBe(10);
+      expect((await reads.findRun(runId))?.publishedCount).toBe(10);
+      expect(await reads.findBatch(runId, 0)).toMatchObject({ state: 'published', publishedCount: 10, publishedAt: expect.any(Date) });
+    });
+
+    it('inserts no record and keeps the batch hooked when the publish fails', async () => {
+      const runId = await startRun();
+      await sourceBatches(runId, 1);
+      await hookAll(runId, 1);
+      await expect(
+        ledger.recordPublished(runId, 0, async () => {
+          throw new Error('insert failed');
+        }),
+      ).rejects.toThrow('insert failed');
+      expect(await reads.findBatch(runId, 0)).toMatchObject({ state: 'hooked', publishedCount: 0, publishedAt: null });
+      expect((await ledger.recordPublished(runId, 0, async () => 4)).applied).toBe(true);
+      expect(await reads.findRun(runId)).toMatchObject({ status: 'completed', batchesPublished: 1, publishedCount: 4 });
     });
 
     it('tells the caller that the run had already ended', async () => {
@@ -172,7 +190,7 @@ describe(RunLedger.name, () => {
         finishIngestion: true,
       });
       expect(late).toMatchObject({ applied: false, runTerminal: true });
-      expect(await ledger.batches.find(database.db, runId, 1)).toBeUndefined();
+      expect(await reads.findBatch(runId, 1)).toBeUndefined();
     });
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ErrorKind, validateConvention } from '#osa/domain';
 import { createTestDatabase, type TestDatabase } from '#osa/testing';
 import { ConventionRepository } from './convention.repository.js';
+import { RunReadModel } from '../read-model/run-read-model.js';
 import { RunLedger } from './run-ledger.js';
 
 const failure = { kind: ErrorKind.RetriesExhausted, reason: 'gave up', logTail: [] };
@@ -13,10 +14,12 @@ const failure = { kind: ErrorKind.RetriesExhausted, reason: 'gave up', logTail: 
 describe(`${RunLedger.name} refuses failures that do not follow from the ledger`, () => {
   let database: TestDatabase;
   let ledger: RunLedger;
+  let reads: RunReadModel;
 
   beforeAll(async () => {
     database = await createTestDatabase('ledger-stray');
     ledger = new RunLedger(database.db);
+    reads = new RunReadModel(database.db);
   });
   afterAll(() => database.drop());
 
@@ -25,7 +28,7 @@ describe(`${RunLedger.name} refuses failures that do not follow from the ledger`
     const runId = randomUUID();
     const convention = validateConvention({ id: `stray-${runId.slice(0, 8)}`, ingester: { command: ['true'] } });
     await new ConventionRepository().upsert(database.db, convention);
-    await ledger.runs.create(database.db, {
+    await ledger.createRun({
       id: runId,
       conventionId: convention.id,
       startJobId: `start-${runId}`,
@@ -33,7 +36,7 @@ describe(`${RunLedger.name} refuses failures that do not follow from the ledger`
       batchSize: 10,
       recordLimit: null,
     });
-    await ledger.runs.markRunning(database.db, runId);
+    await ledger.markRunning(runId);
     for (let i = 0; i < sourced; i++) {
       await ledger.recordSourced({
         runId,
@@ -49,7 +52,7 @@ describe(`${RunLedger.name} refuses failures that do not follow from the ledger`
     return runId;
   }
 
-  const run = (runId: string) => ledger.runs.find(database.db, runId);
+  const run = (runId: string) => reads.findRun(runId);
 
   describe('failIngestion', () => {
     it.each([
@@ -60,7 +63,7 @@ describe(`${RunLedger.name} refuses failures that do not follow from the ledger`
       const result = await ledger.failIngestion(runId, batchIndex, failure);
       expect(result.applied).toBe(false);
       expect(await run(runId)).toMatchObject({ status: 'running', ingestionFinished: false, batchesFailed: 0, batchesIngested: 2 });
-      expect(await ledger.batches.find(database.db, runId, batchIndex)).toBeUndefined();
+      expect(await reads.findBatch(runId, batchIndex)).toBeUndefined();
     });
 
     it("fails the ingestion on the run's next batch", async () => {
@@ -92,7 +95,7 @@ describe(`${RunLedger.name} refuses failures that do not follow from the ledger`
 
   describe('batches.nextAttempt', () => {
     it.each(['ingester', 'hooks'] as const)('numbers every start of the %s stage differently', async (stage) => {
-      const numbers = await Promise.all(Array.from({ length: 20 }, () => ledger.batches.nextAttempt(database.db, stage)));
+      const numbers = await Promise.all(Array.from({ length: 20 }, () => ledger.nextAttempt(stage)));
       expect(new Set(numbers).size).toBe(20);
     });
   });

@@ -1,10 +1,11 @@
-import type { FailureRecord, RecordIssue } from '#osa/domain';
+import { type FailureRecord, ingestBatchPublished, type RecordIssue } from '#osa/domain';
 import type { Database, Executor } from '../database/database.js';
 import type { IngestBatchRow, IngestRunRow } from '../schema/tables.js';
 import { BatchRepository, type HookedBatch, type SourcedBatch } from './batch.repository.js';
-import { IngestRunRepository, RunTerminalError } from './ingest-run.repository.js';
+import { type CreateRunOutcome, IngestRunRepository, type NewRun, type RunUpdate, RunTerminalError } from './ingest-run.repository.js';
 import { OutboxRepository } from './outbox.repository.js';
 import { RecordIssueRepository } from './record-issue.repository.js';
+import { type ReplayOutcome, ReplayRepository, type ReplayRequest } from './replay.repository.js';
 
 /**
  * What a ledger operation did. `applied` is false when the transition had happened before
@@ -19,20 +20,99 @@ export interface LedgerResult {
   batch?: IngestBatchRow;
 }
 
+/** A stage step's run and, when the ledger has it, its batch. */
+export interface RunAndBatch {
+  run: IngestRunRow;
+  batch: IngestBatchRow | undefined;
+}
+
 /**
- * The run ledger: every batch transition together with its run counters, its issues, its
- * outbox events and the completion check, in one transaction. Repeating any operation
- * changes nothing: each transition is a guarded `UPDATE … WHERE state = expected RETURNING`, and
- * the counters move only when it returns a row (see docs/architecture.md, "The ledger").
+ * The run ledger, the only door to run and batch state: every batch transition together with
+ * its run counters, its issues, its outbox events and the completion check, in one
+ * transaction, and the run's lifecycle changes (start, pause, waits, replay). Repeating any
+ * operation changes nothing: each transition is a guarded `UPDATE … WHERE state = expected
+ * RETURNING`, and the counters move only when it returns a row (see docs/architecture.md,
+ * "The ledger"). It also answers the few questions a stage step asks before it moves a batch;
+ * everything else reads through RunReadModel.
  */
 export class RunLedger {
-  constructor(
-    readonly db: Database,
-    readonly runs = new IngestRunRepository(),
-    readonly batches = new BatchRepository(),
-    readonly issues = new RecordIssueRepository(),
-    readonly outbox = new OutboxRepository(),
-  ) {}
+  private readonly outbox = new OutboxRepository();
+  private readonly runs = new IngestRunRepository(this.outbox);
+  private readonly batches = new BatchRepository();
+  private readonly issues = new RecordIssueRepository();
+  private readonly replays = new ReplayRepository(this.outbox);
+
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Creates a run with its IngestRunStarted event; the database refuses a second active run of
+   * a convention, and a repeated start job finds its run again.
+   */
+  createRun(run: NewRun): Promise<CreateRunOutcome> {
+    return this.runs.create(this.db, run);
+  }
+
+  /** pending → running; a no-op for a run that is already running or has ended. */
+  markRunning(runId: string): Promise<RunUpdate> {
+    return this.runs.markRunning(this.db, runId);
+  }
+
+  /** Backpressure held the next pull: counts the deferral and starts (or continues) the wait. */
+  recordDeferral(runId: string, reason: string): Promise<IngestRunRow | undefined> {
+    return this.runs.recordDeferral(this.db, runId, reason);
+  }
+
+  /** The held pull goes on: the wait ends and the time it took is counted. */
+  clearWaiting(runId: string): Promise<void> {
+    return this.runs.clearWaiting(this.db, runId);
+  }
+
+  /** The failure breaker tripped: pulling pauses until `until` (or an operator resumes the run). */
+  pause(runId: string, until: Date, reason: string): Promise<IngestRunRow | undefined> {
+    return this.runs.pause(this.db, runId, until, reason);
+  }
+
+  /** Lifts a pause; undefined when the run is not active. */
+  resume(runId: string): Promise<IngestRunRow | undefined> {
+    return this.runs.resume(this.db, runId);
+  }
+
+  /**
+   * Resets the run's failed hook and publish batches for another try (see ReplayRepository);
+   * the caller then re-enqueues the returned batches' jobs.
+   */
+  reopenFailedBatches(request: ReplayRequest): Promise<ReplayOutcome> {
+    return this.replays.reopenFailedBatches(this.db, request);
+  }
+
+  /** A number for one start of a stage step that writes output (see BatchRepository.nextAttempt). */
+  nextAttempt(stage: 'ingester' | 'hooks'): Promise<number> {
+    return this.batches.nextAttempt(this.db, stage);
+  }
+
+  /** The run and, when the ledger has it, batch n: one round trip for the start of every stage step. */
+  findRunAndBatch(runId: string, batchIndex: number): Promise<RunAndBatch | undefined> {
+    return this.batches.findWithRun(this.db, runId, batchIndex);
+  }
+
+  findBatch(runId: string, batchIndex: number): Promise<IngestBatchRow | undefined> {
+    return this.batches.find(this.db, runId, batchIndex);
+  }
+
+  /** Records sourced by the batches before `batchIndex`: what remains of the run's limit. */
+  recordsBefore(runId: string, batchIndex: number): Promise<number> {
+    return this.batches.recordsBefore(this.db, runId, batchIndex);
+  }
+
+  /** The index after the highest batch the ledger knows for the run (0 for none). */
+  async nextBatchIndex(runId: string): Promise<number> {
+    return (await this.batches.lastIndex(this.db, runId)) + 1;
+  }
+
+  /** How many of the run's batches wait for hooks or publishing (downstream lag). */
+  countOpenBatches(runId: string): Promise<number> {
+    return this.batches.countOpen(this.db, runId);
+  }
 
   /** Batch n was pulled: count it (unless empty), keep its session, maybe finish ingestion. */
   recordSourced(batch: SourcedBatch & { finishIngestion: boolean }, issues: readonly RecordIssue[] = []): Promise<LedgerResult> {
@@ -68,21 +148,18 @@ export class RunLedger {
 
   /**
    * Publishes batch n: `insertRecords` runs inside the transaction that moves the batch to
-   * published, so records are written exactly once with the counters that count them.
+   * published, so records are written exactly once with the counters that count them. The
+   * batch row is locked while hooked before any record is inserted, then moved with its count
+   * in one statement.
    */
   recordPublished(runId: string, batchIndex: number, insertRecords: (tx: Executor) => Promise<number>): Promise<LedgerResult> {
     return this.guarded(runId, async (tx) => {
-      const moved = await this.batches.markPublished(tx, runId, batchIndex, 0);
-      if (!moved) return this.notApplied(tx, runId, batchIndex);
+      if (!(await this.batches.lockHooked(tx, runId, batchIndex))) return this.notApplied(tx, runId, batchIndex);
       const published = await insertRecords(tx);
-      const batch = (await this.batches.markPublishedCount(tx, runId, batchIndex, published)) ?? moved;
-      const run = await this.runs.applyDeltaOrRollback(tx, runId, { batchesCompleted: 1, publishedCount: published });
-      await this.outbox.append(tx, {
-        eventId: `batch-published-${runId}-${batchIndex}`,
-        runId,
-        type: 'IngestBatchPublished',
-        payload: { runId, batchIndex, published, conventionId: run.conventionId },
-      });
+      const batch = await this.batches.markPublished(tx, runId, batchIndex, published);
+      if (!batch) throw new Error(`batch ${batchIndex} of run ${runId} left the hooked state while locked`);
+      const run = await this.runs.applyDeltaOrRollback(tx, runId, { batchesPublished: 1, publishedCount: published });
+      await this.outbox.append(tx, ingestBatchPublished({ runId, conventionId: run.conventionId, batchIndex, published }));
       return this.finish(tx, run, batch);
     });
   }

@@ -1,5 +1,5 @@
 import { bigint, bigserial, boolean, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
-import type { BatchState, Convention, HookCounts, RunStatus } from '#osa/domain';
+import type { BatchState, Convention, HookCounts, IngestEvent, IngestEventType, RunStatus } from '#osa/domain';
 
 // Mirrors migrations/*.sql, which are the source of truth for the database.
 
@@ -24,7 +24,7 @@ export const ingestRuns = pgTable('ingest_runs', {
   recordLimit: integer('record_limit'),
   ingestionFinished: boolean('ingestion_finished').notNull().default(false),
   batchesIngested: integer('batches_ingested').notNull().default(0),
-  batchesCompleted: integer('batches_completed').notNull().default(0),
+  batchesPublished: integer('batches_published').notNull().default(0),
   batchesFailed: integer('batches_failed').notNull().default(0),
   recordsSourced: integer('records_sourced').notNull().default(0),
   publishedCount: integer('published_count').notNull().default(0),
@@ -68,6 +68,9 @@ export const ingestBatches = pgTable(
     failureReason: text('failure_reason'),
     failureKind: text('failure_kind'),
     failureLogs: text('failure_logs').array(),
+    hookedAt: timestamp('hooked_at', { withTimezone: true }),
+    publishedAt: timestamp('published_at', { withTimezone: true }),
+    failedAt: timestamp('failed_at', { withTimezone: true }),
     ...timestamps,
   },
   (t) => [primaryKey({ columns: [t.runId, t.batchIndex] })],
@@ -111,8 +114,8 @@ export const outboxEvents = pgTable('outbox_events', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
   eventId: text('event_id').notNull().unique(),
   runId: uuid('run_id').notNull(),
-  type: text('type').notNull(),
-  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+  type: text('type').$type<IngestEventType>().notNull(),
+  payload: jsonb('payload').$type<IngestEvent['payload']>().notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   relayedAt: timestamp('relayed_at', { withTimezone: true }),
 });
@@ -120,3 +123,4 @@ export const outboxEvents = pgTable('outbox_events', {
 export type IngestRunRow = typeof ingestRuns.$inferSelect;
 export type IngestBatchRow = typeof ingestBatches.$inferSelect;
 export type OutboxEventRow = typeof outboxEvents.$inferSelect;
+export type RecordIssueRow = typeof recordIssues.$inferSelect;

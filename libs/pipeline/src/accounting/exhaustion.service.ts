@@ -26,8 +26,7 @@ export class ExhaustionService {
     // A payload that never named a batch has nothing to account; its job keeps the reason.
     if (!parsed.success) return undefined;
     const { runId, batchIndex } = parsed.data;
-    const run = await this.ledger.runs.find(this.ledger.db, runId);
-    if (!run) return undefined;
+    if (!(await this.ledger.findRunAndBatch(runId, batchIndex))) return undefined;
     const result =
       stage === Stage.Ingester
         ? await this.ledger.failIngestion(runId, batchIndex, failure)
@@ -35,7 +34,7 @@ export class ExhaustionService {
     await this.relay.flush();
     // A failed batch no longer waits downstream: a pull held for lag may go on.
     if (result.applied && !result.completed && stage !== Stage.Ingester) {
-      await this.producer.wakeDeferredPull(runId, (await this.ledger.batches.lastIndex(this.ledger.db, runId)) + 1);
+      await this.producer.wakeDeferredPull(runId, await this.ledger.nextBatchIndex(runId));
     }
     return result;
   }

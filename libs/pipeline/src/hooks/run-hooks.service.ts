@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { BatchState, CappedIssues, emptyHookCounts, type HookCounts, type RecordIssue } from '#osa/domain';
-import type { Database, RunLedger } from '#osa/persistence';
+import type { RunLedger } from '#osa/persistence';
 import { QueueName } from '#osa/queues';
 import type { ContainerRunObserver } from '#osa/observability';
 import type { ContainerRunner } from '#osa/runners';
@@ -22,7 +22,6 @@ export type HooksOutcome = { outcome: 'hooked' | 'already-hooked' | 'batch-ended
  */
 export class RunHooksService {
   constructor(
-    private readonly db: Database,
     private readonly ledger: RunLedger,
     private readonly runner: ContainerRunner,
     private readonly producer: JobProducer,
@@ -33,7 +32,7 @@ export class RunHooksService {
   ) {}
 
   async runHooks(job: StageJob): Promise<HooksOutcome> {
-    const { run, batch } = await loadStageBatch(this.db, this.ledger, QueueName.BatchReady, job.data);
+    const { run, batch } = await loadStageBatch(this.ledger, QueueName.BatchReady, job.data);
     const { runId, batchIndex } = batch;
     if (batch.state === BatchState.Hooked) {
       await this.producer.hooksCompleted(runId, batchIndex);

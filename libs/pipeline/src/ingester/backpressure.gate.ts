@@ -1,5 +1,5 @@
 import type { BackpressurePolicy } from '#osa/config';
-import type { Database, IngestRunRow, RunLedger } from '#osa/persistence';
+import type { IngestRunRow, RunLedger } from '#osa/persistence';
 import type { ContainerRunner } from '#osa/runners';
 
 export type HoldSignal = 'failure_breaker' | 'downstream_lag' | 'unschedulable' | 'local_slots' | string;
@@ -17,7 +17,6 @@ export interface Hold {
  */
 export class BackpressureGate {
   constructor(
-    private readonly db: Database,
     private readonly ledger: RunLedger,
     private readonly runner: ContainerRunner,
     private readonly policy: BackpressurePolicy,
@@ -27,7 +26,7 @@ export class BackpressureGate {
     const breaker = await this.breaker(run, now);
     if (breaker) return breaker;
     if (this.policy.maxPendingBatches > 0) {
-      const open = await this.ledger.batches.countOpen(this.db, run.id);
+      const open = await this.ledger.countOpenBatches(run.id);
       if (open >= this.policy.maxPendingBatches) {
         return {
           signal: 'downstream_lag',
@@ -45,7 +44,7 @@ export class BackpressureGate {
   private async breaker(run: IngestRunRow, now: Date): Promise<Hold | undefined> {
     if (run.pausedUntil) {
       if (run.pausedUntil > now) return { signal: 'failure_breaker', message: run.pauseReason ?? 'paused' };
-      await this.ledger.runs.resume(this.db, run.id);
+      await this.ledger.resume(run.id);
       return undefined;
     }
     const { breakerFailureRatio: ratio, breakerMinBatches: min } = this.policy;
@@ -57,7 +56,7 @@ export class BackpressureGate {
     const reason =
       `${failed} of the last ${ingested} batches failed (breaker at ${Math.round(ratio * 100)}%); ` +
       `pulling paused until ${until.toISOString()} or until an operator resumes the run`;
-    await this.ledger.runs.pause(this.db, run.id, until, reason);
+    await this.ledger.pause(run.id, until, reason);
     return { signal: 'failure_breaker', message: reason };
   }
 }

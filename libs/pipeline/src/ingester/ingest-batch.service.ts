@@ -3,7 +3,7 @@ import type { BackpressurePolicy } from '#osa/config';
 import path from 'node:path';
 import { BatchState, describeFailure, ErrorKind, PermanentError } from '#osa/domain';
 import type { ContainerRunObserver } from '#osa/observability';
-import type { Database, IngestBatchRow, IngestRunRow, RunLedger } from '#osa/persistence';
+import type { IngestBatchRow, IngestRunRow, RunLedger } from '#osa/persistence';
 import { type BatchJobPayload, batchJobPayloadSchema, parsePayload, QueueName } from '#osa/queues';
 import type { ContainerRunner, ContainerRunRequest } from '#osa/runners';
 import { BatchLayout, type ContainerOutputLimits, DEFAULT_CONTAINER_OUTPUT_LIMITS } from '#osa/storage';
@@ -39,7 +39,6 @@ export type IngestOutcome =
  */
 export class IngestBatchService {
   constructor(
-    private readonly db: Database,
     private readonly ledger: RunLedger,
     private readonly runner: ContainerRunner,
     private readonly producer: JobProducer,
@@ -58,7 +57,7 @@ export class IngestBatchService {
   async ingest(job: StageJob): Promise<IngestOutcome> {
     const payload = this.parse(job.data);
     const { runId, batchIndex } = payload;
-    const found = await this.ledger.batches.findWithRun(this.db, runId, batchIndex);
+    const found = await this.ledger.findRunAndBatch(runId, batchIndex);
     if (!found) throw strayJob(`run ${runId} does not exist`);
     const { run, batch: existing } = found;
     if (run.status !== 'pending' && run.status !== 'running') return { outcome: 'run-ended' };
@@ -70,20 +69,20 @@ export class IngestBatchService {
     }
     // Checked before anything touches the run (backpressure, markRunning): a job for a batch the
     // ledger does not call for fails alone.
-    const previous = batchIndex === 0 ? undefined : await this.ledger.batches.find(this.db, runId, batchIndex - 1);
+    const previous = batchIndex === 0 ? undefined : await this.ledger.findBatch(runId, batchIndex - 1);
     if (run.ingestionFinished || (batchIndex > 0 && !previous?.hasMore)) throw await this.notNext(run, batchIndex, previous);
 
     const hold = await this.gate.check(run);
     if (hold) return this.defer(payload, hold);
-    if (run.waitingReason) await this.ledger.runs.clearWaiting(this.db, runId);
+    if (run.waitingReason) await this.ledger.clearWaiting(runId);
 
     const ingester = run.convention.ingester;
     if (!ingester) throw new PermanentError(`convention "${run.conventionId}" has no ingester`, ErrorKind.InvalidConvention);
     // Only a limited run needs to know how much its earlier batches took.
-    const sourcedBefore = batchIndex === 0 || run.recordLimit === null ? 0 : await this.ledger.batches.recordsBefore(this.db, runId, batchIndex);
+    const sourcedBefore = batchIndex === 0 || run.recordLimit === null ? 0 : await this.ledger.recordsBefore(runId, batchIndex);
     const remaining = run.recordLimit === null ? run.batchSize : Math.min(run.batchSize, run.recordLimit - sourcedBefore);
     const session = previous?.nextSession ?? undefined;
-    if (run.status === 'pending') await this.ledger.runs.markRunning(this.db, runId);
+    if (run.status === 'pending') await this.ledger.markRunning(runId);
 
     const dirs = BatchLayout.ingesterDirs(runId, batchIndex, job.attempt);
     const abs = (rel: string) => path.join(this.dataDir, rel);
@@ -162,7 +161,7 @@ export class IngestBatchService {
     // Downstream lag clears as soon as a batch is published (which also wakes the pull); the
     // cluster's own pressure is worth a longer wait.
     const delayMs = hold.signal === 'downstream_lag' ? this.policy.lagDelayMs : this.policy.delayMs;
-    await this.ledger.runs.recordDeferral(this.db, payload.runId, `${hold.signal}: ${hold.message}`);
+    await this.ledger.recordDeferral(payload.runId, `${hold.signal}: ${hold.message}`);
     return {
       outcome: 'deferred',
       hold,
@@ -192,8 +191,9 @@ export class IngestBatchService {
   /** Why batch n is not the run's next batch to source, as the error that fails its job alone. */
   private async notNext(run: IngestRunRow, batchIndex: number, previous: IngestBatchRow | undefined): Promise<Error> {
     if (run.ingestionFinished) return strayJob(`batch ${batchIndex} of run ${run.id} was requested, but the run's ingestion has finished`);
-    const last = await this.ledger.batches.lastIndex(this.db, run.id);
     const why = previous ? `batch ${batchIndex - 1} left no session to continue from` : `batch ${batchIndex - 1} was never sourced`;
-    return strayJob(`batch ${batchIndex} of run ${run.id} does not follow from the ledger (${why}); the run's next batch is ${last + 1}`);
+    return strayJob(
+      `batch ${batchIndex} of run ${run.id} does not follow from the ledger (${why}); the run's next batch is ${await this.ledger.nextBatchIndex(run.id)}`,
+    );
   }
 }

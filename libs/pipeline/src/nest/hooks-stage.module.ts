@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
 import type { AppConfig } from '#osa/config';
 import { StageMetrics } from '#osa/observability';
-import { type DatabaseHandle, RunLedger } from '#osa/persistence';
+import { RunLedger } from '#osa/persistence';
 import { CONTAINER_RUNNER, type ContainerRunner } from '#osa/runners';
 import { RunHooksService } from '../hooks/run-hooks.service.js';
 import { JobProducer } from '../jobs/job-producer.js';
 import { ContainerRunnerModule } from './container-runner.module.js';
 import { FailureAccountingModule } from './failure-accounting.module.js';
-import { APP_CONFIG, DATABASE } from './tokens.js';
+import { APP_CONFIG } from './tokens.js';
 
 /** The hooks stage: runs every hook of the convention on a sourced batch. */
 @Module({
@@ -15,9 +15,8 @@ import { APP_CONFIG, DATABASE } from './tokens.js';
   providers: [
     {
       provide: RunHooksService,
-      useFactory: (config: AppConfig, h: DatabaseHandle, ledger: RunLedger, runner: ContainerRunner, producer: JobProducer, metrics?: StageMetrics) =>
+      useFactory: (config: AppConfig, ledger: RunLedger, runner: ContainerRunner, producer: JobProducer, metrics?: StageMetrics) =>
         new RunHooksService(
-          h.db,
           ledger,
           runner,
           producer,
@@ -27,7 +26,7 @@ import { APP_CONFIG, DATABASE } from './tokens.js';
           metrics,
         ),
       // Container runs, memory escalations and bisections are counted when the service has metrics.
-      inject: [APP_CONFIG, DATABASE, RunLedger, CONTAINER_RUNNER, JobProducer, { token: StageMetrics, optional: true }],
+      inject: [APP_CONFIG, RunLedger, CONTAINER_RUNNER, JobProducer, { token: StageMetrics, optional: true }],
     },
   ],
   exports: [RunHooksService, FailureAccountingModule],

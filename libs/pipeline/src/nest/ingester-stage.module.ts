@@ -26,7 +26,6 @@ import { APP_CONFIG, DATABASE } from './tokens.js';
       provide: IngestBatchService,
       useFactory: (
         config: AppConfig,
-        h: DatabaseHandle,
         ledger: RunLedger,
         runner: ContainerRunner,
         producer: JobProducer,
@@ -34,19 +33,18 @@ import { APP_CONFIG, DATABASE } from './tokens.js';
         metrics?: StageMetrics,
       ) =>
         new IngestBatchService(
-          h.db,
           ledger,
           runner,
           producer,
           relay,
           config.dataDir,
-          new BackpressureGate(h.db, ledger, runner, config.backpressure),
+          new BackpressureGate(ledger, runner, config.backpressure),
           config.backpressure,
           config.containerOutput,
           metrics,
         ),
       // Ingester container runs are counted when the service has metrics.
-      inject: [APP_CONFIG, DATABASE, RunLedger, CONTAINER_RUNNER, JobProducer, OutboxRelay, { token: StageMetrics, optional: true }],
+      inject: [APP_CONFIG, RunLedger, CONTAINER_RUNNER, JobProducer, OutboxRelay, { token: StageMetrics, optional: true }],
     },
   ],
   exports: [StartIngestService, IngestBatchService, FailureAccountingModule],

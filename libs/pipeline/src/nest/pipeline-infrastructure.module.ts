@@ -3,7 +3,15 @@ import { type DynamicModule, Global, Inject, Logger, Module, type OnApplicationS
 import type { Queue } from 'bullmq';
 import type { AppConfig } from '#osa/config';
 import { queueTelemetry, TracingFlush } from '#osa/observability';
-import { ConventionRepository, type DatabaseHandle, openDatabase, OutboxRepository, RecordRepository, RunLedger } from '#osa/persistence';
+import {
+  ConventionRepository,
+  type DatabaseHandle,
+  openDatabase,
+  OutboxRepository,
+  RecordRepository,
+  RunLedger,
+  RunReadModel,
+} from '#osa/persistence';
 import { ALL_QUEUES, QueueName, redisConnection } from '#osa/queues';
 import { ConnectionErrorLog } from '../connections/connection-error-log.js';
 import { JobProducer, type QueueSet } from '../jobs/job-producer.js';
@@ -47,6 +55,7 @@ export class PipelineInfrastructureModule {
         DatabaseCloser,
         TracingFlush,
         { provide: RunLedger, useFactory: (h: DatabaseHandle) => createRunLedger(h.db), inject: [DATABASE] },
+        { provide: RunReadModel, useFactory: (h: DatabaseHandle) => new RunReadModel(h.db), inject: [DATABASE] },
         { provide: ConventionRepository, useValue: new ConventionRepository() },
         { provide: RecordRepository, useValue: new RecordRepository() },
         {
@@ -68,7 +77,7 @@ export class PipelineInfrastructureModule {
           inject: [DATABASE, getQueueToken(QueueName.Events)],
         },
       ],
-      exports: [BullModule, APP_CONFIG, DATABASE, RunLedger, ConventionRepository, RecordRepository, JobProducer, OutboxRelay],
+      exports: [BullModule, APP_CONFIG, DATABASE, RunLedger, RunReadModel, ConventionRepository, RecordRepository, JobProducer, OutboxRelay],
     };
   }
 }

@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import type { AppConfig } from '#osa/config';
-import { type DatabaseHandle, RecordRepository, RunLedger } from '#osa/persistence';
+import { RecordRepository, RunLedger } from '#osa/persistence';
 import { JobProducer } from '../jobs/job-producer.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { PublishBatchService } from '../publisher/publish-batch.service.js';
 import { FailureAccountingModule } from './failure-accounting.module.js';
-import { APP_CONFIG, DATABASE } from './tokens.js';
+import { APP_CONFIG } from './tokens.js';
 
 /** The publisher stage: publishes hooked batches and completes runs. It runs no container. */
 @Module({
@@ -13,9 +13,9 @@ import { APP_CONFIG, DATABASE } from './tokens.js';
   providers: [
     {
       provide: PublishBatchService,
-      useFactory: (config: AppConfig, h: DatabaseHandle, ledger: RunLedger, records: RecordRepository, relay: OutboxRelay, producer: JobProducer) =>
-        new PublishBatchService(h.db, ledger, records, relay, producer, config.dataDir),
-      inject: [APP_CONFIG, DATABASE, RunLedger, RecordRepository, OutboxRelay, JobProducer],
+      useFactory: (config: AppConfig, ledger: RunLedger, records: RecordRepository, relay: OutboxRelay, producer: JobProducer) =>
+        new PublishBatchService(ledger, records, relay, producer, config.dataDir),
+      inject: [APP_CONFIG, RunLedger, RecordRepository, OutboxRelay, JobProducer],
     },
   ],
   exports: [PublishBatchService, FailureAccountingModule],

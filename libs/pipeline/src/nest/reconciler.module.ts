@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
-import { type DatabaseHandle, RunLedger } from '#osa/persistence';
+import { RunLedger, RunReadModel } from '#osa/persistence';
 import { ExhaustionService } from '../accounting/exhaustion.service.js';
 import { JobProducer } from '../jobs/job-producer.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { ReconcilerService } from '../reconciler/reconciler.service.js';
 import { FailureAccountingModule } from './failure-accounting.module.js';
-import { DATABASE } from './tokens.js';
 
 /** The reconciler: makes sure every open batch of every active run has the job that moves it. */
 @Module({
@@ -13,9 +12,9 @@ import { DATABASE } from './tokens.js';
   providers: [
     {
       provide: ReconcilerService,
-      useFactory: (h: DatabaseHandle, ledger: RunLedger, producer: JobProducer, exhaustion: ExhaustionService, relay: OutboxRelay) =>
-        new ReconcilerService(h.db, ledger, producer, exhaustion, relay),
-      inject: [DATABASE, RunLedger, JobProducer, ExhaustionService, OutboxRelay],
+      useFactory: (reads: RunReadModel, ledger: RunLedger, producer: JobProducer, exhaustion: ExhaustionService, relay: OutboxRelay) =>
+        new ReconcilerService(reads, ledger, producer, exhaustion, relay),
+      inject: [RunReadModel, RunLedger, JobProducer, ExhaustionService, OutboxRelay],
     },
   ],
   exports: [ReconcilerService],

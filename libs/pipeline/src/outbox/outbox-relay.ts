@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Database, OutboxRepository } from '#osa/persistence';
+import type { Database, OutboxEventRow, OutboxRepository } from '#osa/persistence';
 import { type IngestEventPayload, RETENTION } from '#osa/queues';
 
 /**
@@ -39,22 +39,18 @@ export class OutboxRelay {
     let total = 0;
     for (;;) {
       const relayed = await this.outbox.relay(this.db, 500, async (rows) => {
-        await this.events.addBulk(
-          rows.map((row) => ({
-            name: row.type,
-            data: {
-              eventId: row.eventId,
-              type: row.type,
-              runId: row.runId,
-              occurredAt: row.createdAt.toISOString(),
-              data: row.payload,
-            } satisfies IngestEventPayload,
-            opts: { jobId: row.eventId, ...RETENTION },
-          })),
-        );
+        await this.events.addBulk(rows.map((row) => ({ name: row.type, data: toEventPayload(row), opts: { jobId: row.eventId, ...RETENTION } })));
       });
       total += relayed;
       if (relayed < 500) return total;
     }
   }
+}
+
+/**
+ * The queue message of an outbox row. The outbox is written only with `IngestEvent` values (see
+ * OutboxRepository.append), so a row's type and payload belong together.
+ */
+function toEventPayload(row: OutboxEventRow): IngestEventPayload {
+  return { eventId: row.eventId, runId: row.runId, occurredAt: row.createdAt.toISOString(), type: row.type, data: row.payload } as IngestEventPayload;
 }

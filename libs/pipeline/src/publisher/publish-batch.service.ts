@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { BatchState } from '#osa/domain';
-import type { Database, Executor, RecordRepository, RunLedger } from '#osa/persistence';
+import type { Executor, RecordRepository, RunLedger } from '#osa/persistence';
 import { QueueName } from '#osa/queues';
 import { BatchLayout, readJsonLines } from '#osa/storage';
 import type { StageJob } from '../ingester/ingest-batch.service.js';
@@ -26,7 +26,6 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
  */
 export class PublishBatchService {
   constructor(
-    private readonly db: Database,
     private readonly ledger: RunLedger,
     private readonly records: RecordRepository,
     private readonly relay: OutboxRelay,
@@ -35,7 +34,7 @@ export class PublishBatchService {
   ) {}
 
   async publish(job: StageJob): Promise<PublishOutcome> {
-    const { run, batch } = await loadStageBatch(this.db, this.ledger, QueueName.HooksCompleted, job.data);
+    const { run, batch } = await loadStageBatch(this.ledger, QueueName.HooksCompleted, job.data);
     const { runId, batchIndex } = batch;
     if (batch.state === BatchState.Published) return { outcome: 'already-published' };
     // Too early: the hooks have not finished with this batch, so this is not the job the hooks
@@ -52,7 +51,7 @@ export class PublishBatchService {
     if (!result.applied) return { outcome: 'already-published' };
     // Only a pull parked for downstream lag can go on because this batch was published.
     if (!result.completed && result.run?.waitingReason?.startsWith('downstream_lag')) {
-      await this.producer.wakeDeferredPull(runId, (await this.ledger.batches.lastIndex(this.db, runId)) + 1);
+      await this.producer.wakeDeferredPull(runId, await this.ledger.nextBatchIndex(runId));
     }
     return { outcome: 'published', published: result.batch?.publishedCount ?? 0, completedRun: result.completed };
   }

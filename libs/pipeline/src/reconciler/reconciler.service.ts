@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import { BatchState, ErrorKind, type FailureRecord, Stage } from '#osa/domain';
-import type { Database, IngestRunRow, RunLedger } from '#osa/persistence';
+import type { IngestRunRow, RunLedger, RunReadModel } from '#osa/persistence';
 import { JobId, parseFailedReason, QueueName } from '#osa/queues';
 import type { ExhaustionService } from '../accounting/exhaustion.service.js';
 import type { JobProducer } from '../jobs/job-producer.js';
@@ -21,7 +21,7 @@ export interface ReconcileReport {
  */
 export class ReconcilerService {
   constructor(
-    private readonly db: Database,
+    private readonly reads: RunReadModel,
     private readonly ledger: RunLedger,
     private readonly producer: JobProducer,
     private readonly exhaustion: ExhaustionService,
@@ -30,7 +30,7 @@ export class ReconcilerService {
 
   async reconcileOnce(): Promise<ReconcileReport> {
     const report: ReconcileReport = { runs: 0, accounted: 0, requeued: 0, completed: 0 };
-    for (const run of await this.ledger.runs.listActive(this.db)) {
+    for (const run of await this.reads.listActiveRuns()) {
       report.runs++;
       await this.reconcileRun(run, report);
     }
@@ -40,7 +40,7 @@ export class ReconcilerService {
   }
 
   private async reconcileRun(run: IngestRunRow, report: ReconcileReport): Promise<void> {
-    const batches = await this.ledger.batches.listForRun(this.db, run.id);
+    const batches = await this.reads.batchRows(run.id);
     for (const batch of batches) {
       if (batch.state === BatchState.Sourced) {
         await this.ensure(report, QueueName.BatchReady, JobId.batchReady(run.id, batch.batchIndex), Stage.Hooks, run.id, batch.batchIndex, () =>

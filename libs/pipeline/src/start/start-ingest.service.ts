@@ -37,7 +37,7 @@ export class StartIngestService {
     if (!convention.ingester) {
       throw new PermanentError(`convention "${convention.id}" has no ingester to pull batches with`, ErrorKind.InvalidConvention);
     }
-    const result = await this.ledger.runs.create(this.db, {
+    const result = await this.ledger.createRun({
       id: randomUUID(),
       conventionId: convention.id,
       startJobId: `${job.id}@${job.timestamp}`,
