@@ -1,13 +1,14 @@
 import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Req } from '@nestjs/common';
 import { z } from 'zod';
 import type { AppConfig } from '#osa/config';
-import { conventionIdSchema, hookNameSchema, imageAllowed, imageNotAllowedMessage, RunStatus, runIdSchema } from '#osa/domain';
+import { conventionIdSchema, hookNameSchema, RunStatus, runIdSchema } from '#osa/domain';
 import { ConventionRepository, type DatabaseHandle } from '#osa/persistence';
-import { APP_CONFIG, DATABASE, JobProducer, ReplayService } from '#osa/pipeline';
+import { APP_CONFIG, DATABASE, JobProducer } from '#osa/pipeline';
 import { BACKOFF_TYPE, JobName, QueueName, RETENTION, startIngestPayloadSchema } from '#osa/queues';
 import type { HttpRequest } from '../auth/http-request.js';
+import { authorizeImageOverride } from '../auth/image-override.js';
 import { RequireScopes } from '../auth/require-scopes.decorator.js';
-import { assertScopes } from '../auth/scope-check.js';
+import { ReplayService } from '../replay/replay.service.js';
 import { replayResponse } from './replay-response.js';
 import { RunQueryService } from './run-query.service.js';
 import { badRequest, parseInput } from './validation.js';
@@ -66,8 +67,7 @@ export class IngestionsController {
 
   @Get()
   list(@Query() query: unknown) {
-    const { convention, ...filter } = parseInput(listQuerySchema, query, 'query');
-    return this.runs.list({ conventionId: convention, ...filter });
+    return this.runs.list(parseInput(listQuerySchema, query, 'query'));
   }
 
   @Get(':id')
@@ -82,7 +82,7 @@ export class IngestionsController {
   async issues(@Param() params: unknown, @Query() query: unknown) {
     const { id } = parseInput(runPathSchema, params, 'path');
     const { batch, limit } = parseInput(issuesQuerySchema, query, 'query');
-    if (!(await this.runs.exists(id))) throw new NotFoundException(`no run ${id}`);
+    if (!(await this.runs.find(id))) throw new NotFoundException(`no run ${id}`);
     return { items: await this.runs.listIssues(id, batch, limit), limit };
   }
 
@@ -93,11 +93,7 @@ export class IngestionsController {
   async replay(@Param() params: unknown, @Body() body: unknown, @Req() request: HttpRequest) {
     const { id } = parseInput(runPathSchema, params, 'path');
     const { batches, hook, memory, image } = parseInput(replayBodySchema, body, 'replay request');
-    // An image override chooses what runs against the data volume: the admin scope as well.
-    if (image !== undefined) assertScopes(request.principal, ['conventions:write'], 'an image override chooses what runs');
-    if (image !== undefined && !imageAllowed(image, this.config.allowedImagePrefixes)) {
-      throw badRequest('replay request', [{ field: 'image', message: imageNotAllowedMessage(image, this.config.allowedImagePrefixes) }]);
-    }
+    authorizeImageOverride(request.principal, image, this.config.allowedImagePrefixes);
     const override = hook || memory || image ? { hook, memory, image } : undefined;
     return replayResponse(id, await this.replays.replay({ runId: id, batchIndexes: batches, override }));
   }
