@@ -1,4 +1,54 @@
+import nx from '@nx/eslint-plugin';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
+
+/**
+ * The layers (CONTRIBUTING.md "Layers"), as the Nx project tags each project.json carries: a
+ * project may import only the tags listed for its own. Nothing that ships may depend on
+ * `layer:test` (test support); specs may.
+ */
+const LAYERS = {
+  'layer:domain': [],
+  'layer:core': ['layer:domain'],
+  'layer:adapters': ['layer:domain', 'layer:core'],
+  // Observability decorates the runner port and takes its other sources injected: it never
+  // reaches into persistence.
+  'layer:observability': ['layer:domain', 'layer:core', 'scope:runners'],
+  'layer:pipeline': ['layer:domain', 'layer:core', 'layer:adapters', 'layer:observability'],
+  'layer:app': ['layer:domain', 'layer:core', 'layer:adapters', 'layer:observability', 'layer:pipeline'],
+  'layer:tool': ['layer:domain', 'layer:core', 'layer:adapters', 'layer:observability', 'layer:pipeline'],
+  'layer:test': ['*'],
+};
+
+function depConstraints({ withTestSupport }) {
+  return Object.entries(LAYERS).map(([sourceTag, allowed]) => ({
+    sourceTag,
+    onlyDependOnLibsWithTags: withTestSupport && !allowed.includes('*') ? [...allowed, 'layer:test'] : allowed,
+  }));
+}
+
+function moduleBoundaries({ withTestSupport, allow = [] }) {
+  return [
+    'error',
+    {
+      depConstraints: depConstraints({ withTestSupport }),
+      allow,
+      // The Kubernetes runner is its own entry point of libs/runners, imported lazily so nothing
+      // loads its client unless that runner is chosen; the rest of the library is imported
+      // statically.
+      checkDynamicDependenciesExceptions: ['#osa/runners'],
+      // Specs import test support, which imports what they test: cycles through test support are
+      // test-only edges, never a build order.
+      ignoredCircularDependencies: [['test-support', '*']],
+    },
+  ];
+}
+
+const SOURCES = ['apps/**/*.ts', 'libs/**/*.ts', 'tools/**/*.ts', 'test/**/*.ts'];
+const SPECS = ['**/*.spec.ts'];
+/** A relative import of test support from a spec (the Kubernetes runner harness is not in `#osa/testing`). */
+const RELATIVE_TEST_SUPPORT = '^(\\.\\./)+test/support/';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', '**/*.mjs', 'tools/bin/**'] },
@@ -10,9 +60,49 @@ export default tseslint.config(
     },
   },
   {
-    // Test support (test/support, `#osa/testing`) is not built; what ships must not import it.
+    // Runtime import cycles (type-only imports erase and cannot form one), resolved as the
+    // typecheck resolves them (`#osa/*` through tsconfig.json's paths).
+    files: SOURCES,
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'tsconfig.json' })],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
+  {
+    files: SOURCES,
+    ignores: SPECS,
+    plugins: { '@nx': nx },
+    rules: { '@nx/enforce-module-boundaries': moduleBoundaries({ withTestSupport: false }) },
+  },
+  {
+    // The benchmarks start the services' own Nest modules in-process.
+    files: ['tools/bench/**/*.ts'],
+    ignores: SPECS,
+    rules: {
+      '@nx/enforce-module-boundaries': moduleBoundaries({
+        withTestSupport: false,
+        allow: ['^\\.\\./\\.\\./apps/[a-z-]+/src/[a-z-]+\\.module\\.js$'],
+      }),
+    },
+  },
+  {
+    // Test support may use anything, the services' modules and the scratch stores included.
+    files: ['test/support/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': moduleBoundaries({ withTestSupport: true, allow: ['^(\\.\\./)+(apps|tools)/'] }) },
+  },
+  {
+    files: SPECS,
+    plugins: { '@nx': nx },
+    rules: { '@nx/enforce-module-boundaries': moduleBoundaries({ withTestSupport: true, allow: [RELATIVE_TEST_SUPPORT] }) },
+  },
+  {
+    // `#osa/testing` resolves only in the typecheck and jest, so the boundary rule cannot see
+    // it: what ships must not import test support by either name.
     files: ['apps/**/*.ts', 'libs/**/*.ts', 'tools/**/*.ts'],
-    ignores: ['**/*.spec.ts'],
+    ignores: SPECS,
     rules: {
       'no-restricted-imports': [
         'error',

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,19 +24,23 @@ describe('the production build', () => {
 
   beforeAll(async () => {
     outRoot = await mkdtemp(path.join(os.tmpdir(), 'osa-build-'));
-    execFileSync(
-      process.execPath,
-      [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(outRoot, 'dist')],
-      {
-        cwd: ROOT,
-        stdio: 'inherit',
-      },
-    );
+    // Each project's tsconfig names its own outDir (dist/<project root>), so the build runs on a
+    // copy of the TypeScript sources and tsconfigs: `tsc -b tsconfig.build.json` compiles every
+    // project's tsconfig, as the projects' Nx build targets (`npm run build`) do one by one.
+    const sources = async (source: string) =>
+      path.basename(source) !== 'node_modules' && ((await stat(source)).isDirectory() || /(\.ts|\/tsconfig[\w.]*\.json)$/.test(source));
+    for (const entry of ['apps', 'libs', 'tools', 'tsconfig.base.json', 'tsconfig.build.json']) {
+      await cp(path.join(ROOT, entry), path.join(outRoot, entry), { recursive: true, filter: sources });
+    }
+    await symlink(path.join(ROOT, 'node_modules'), path.join(outRoot, 'node_modules'), 'dir');
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', 'tsconfig.build.json'], {
+      cwd: outRoot,
+      stdio: 'inherit',
+    });
     // The repository's package.json maps `#osa/*` to ./dist/..., so a copy beside this dist/
     // resolves the libraries to this build.
     const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
     await writeFile(path.join(outRoot, 'package.json'), JSON.stringify({ name: pkg.name, type: pkg.type, imports: pkg.imports }));
-    await symlink(path.join(ROOT, 'node_modules'), path.join(outRoot, 'node_modules'), 'dir');
     files = (await readdir(path.join(outRoot, 'dist'), { recursive: true, withFileTypes: true }))
       .filter((entry) => entry.isFile())
       .map((entry) => path.relative(path.join(outRoot, 'dist'), path.join(entry.parentPath, entry.name)));

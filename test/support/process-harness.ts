@@ -12,9 +12,9 @@ import { REPO_ROOT } from './pipeline-harness.js';
 
 export type ServiceName = 'ingester-runner' | 'hook-runner' | 'publisher';
 
-/** Builds dist/ once per test file, so the services run exactly as they do in production. */
+/** Builds dist/ once per test file (incrementally), so the services run exactly as they do in production. */
 export function buildServices(): void {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  execFileSync('npx', ['tsc', '-b', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'inherit' });
 }
 
 /**

@@ -3,12 +3,11 @@ import { z } from 'zod';
 import type { AppConfig } from '#osa/config';
 import { conventionIdSchema, hookNameSchema, RunStatus, runIdSchema } from '#osa/domain';
 import { ConventionRepository, type DatabaseHandle } from '#osa/persistence';
-import { APP_CONFIG, DATABASE, JobProducer } from '#osa/pipeline';
+import { APP_CONFIG, DATABASE, JobProducer, ReplayService } from '#osa/pipeline';
 import { BACKOFF_TYPE, JobName, QueueName, RETENTION, startIngestPayloadSchema } from '#osa/queues';
 import type { HttpRequest } from '../auth/http-request.js';
 import { authorizeImageOverride } from '../auth/image-override.js';
 import { RequireScopes } from '../auth/require-scopes.decorator.js';
-import { ReplayService } from '../replay/replay.service.js';
 import { replayResponse } from './replay-response.js';
 import { RunQueryService } from './run-query.service.js';
 import { badRequest, parseInput } from './validation.js';
@@ -67,7 +66,8 @@ export class IngestionsController {
 
   @Get()
   list(@Query() query: unknown) {
-    return this.runs.list(parseInput(listQuerySchema, query, 'query'));
+    const { convention, ...filter } = parseInput(listQuerySchema, query, 'query');
+    return this.runs.list({ conventionId: convention, ...filter });
   }
 
   @Get(':id')
@@ -82,7 +82,7 @@ export class IngestionsController {
   async issues(@Param() params: unknown, @Query() query: unknown) {
     const { id } = parseInput(runPathSchema, params, 'path');
     const { batch, limit } = parseInput(issuesQuerySchema, query, 'query');
-    if (!(await this.runs.find(id))) throw new NotFoundException(`no run ${id}`);
+    if (!(await this.runs.exists(id))) throw new NotFoundException(`no run ${id}`);
     return { items: await this.runs.listIssues(id, batch, limit), limit };
   }
 
