@@ -17,6 +17,8 @@ const UNKNOWN_RUN = '00000000-0000-4000-8000-000000000000';
 class LocalIssuer {
   readonly requests: string[] = [];
   keys: JWK[] = [];
+  /** Without discovery the key set is only at the conventional path. */
+  discovery = true;
 
   private constructor(
     private readonly server: http.Server,
@@ -38,8 +40,8 @@ class LocalIssuer {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(body));
     };
-    if (req.url === '/.well-known/openid-configuration') return send({ issuer: this.url, jwks_uri: `${this.url}/keys` });
-    if (req.url === '/keys') return send({ keys: this.keys });
+    if (this.discovery && req.url === '/.well-known/openid-configuration') return send({ issuer: this.url, jwks_uri: `${this.url}/keys` });
+    if (req.url === (this.discovery ? '/keys' : '/.well-known/jwks.json')) return send({ keys: this.keys });
     res.statusCode = 404;
     res.end();
   }
@@ -159,6 +161,23 @@ describe('OIDC JWT bearer tokens', () => {
     });
     expect(expired.status).toBe(401);
     expect(await expired.text()).toMatch(/Sign-in failed: JWT rejected: &quot;exp&quot; claim/);
+  });
+
+  it('falls back to /.well-known/jwks.json when the issuer has no discovery document', async () => {
+    const bare = await LocalIssuer.start();
+    bare.discovery = false;
+    bare.keys = [signing.jwk];
+    const app = await DashboardApp.start(
+      harness.config,
+      loadDashboardEnv({ DASHBOARD_USER: BOARD_USER, DASHBOARD_PASSWORD: BOARD_PASSWORD, OIDC_ISSUER: bare.url, OIDC_AUDIENCE: AUDIENCE }),
+    );
+    try {
+      expect((await app.api('/api/ingestions', { token: await jwt({}, { issuer: bare.url }) })).status).toBe(200);
+      expect(bare.requests).toEqual(['/.well-known/openid-configuration', '/.well-known/jwks.json']);
+    } finally {
+      await app.stop();
+      await bare.stop();
+    }
   });
 
   it('answers 503 while the issuer cannot be reached, and a static-looking token is never sent to it', async () => {

@@ -7,7 +7,7 @@ import { Public, RequireScopes } from '../../apps/dashboard/src/auth/require-sco
 import { csrfToken } from '../../apps/dashboard/src/auth/session.js';
 import { DashboardModule } from '../../apps/dashboard/src/dashboard.module.js';
 import { loadDashboardEnv } from '../../apps/dashboard/src/dashboard-env.js';
-import { API_TOKEN, basicAuthHeader, BOARD_PASSWORD, BOARD_USER } from './dashboard-app.js';
+import { API_TOKEN, basicAuthHeader, BOARD_PASSWORD, BOARD_USER, DashboardApp } from './dashboard-app.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
@@ -264,6 +264,24 @@ describe('scoped credentials on the dashboard', () => {
         expect((await call('/api/ingestions', { headers: { cookie: forged } })).status).toBe(401);
       }
     });
+  });
+
+  it('with DASHBOARD_INSECURE_DEV=true and no API credential, serves every route without one, with every scope', async () => {
+    const open = await DashboardApp.start(harness.config, loadDashboardEnv({ DASHBOARD_INSECURE_DEV: 'true' }));
+    try {
+      expect((await open.api('/api/ingestions', { token: null })).status).toBe(200);
+      const put = await open.api('/api/conventions/auth-conv', { method: 'PUT', token: null, json: convention(`${ALLOWED}flag:1`) });
+      expect(put.status).toBe(200);
+    } finally {
+      await open.stop();
+    }
+    // A credential that is set is still enforced, even in development mode.
+    const guarded = await DashboardApp.start(harness.config, loadDashboardEnv({ DASHBOARD_INSECURE_DEV: 'true', API_TOKEN }));
+    try {
+      expect((await guarded.api('/api/ingestions', { token: null })).status).toBe(401);
+    } finally {
+      await guarded.stop();
+    }
   });
 
   it('leaves Bull Board behind its basic auth: a session or bearer token does not open it', async () => {
