@@ -1,25 +1,8 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { trace } from '@opentelemetry/api';
 import { ConfigError } from '#osa/config';
 import { inSpan, OsaAttributes, queueTelemetry, startTracing, traceContainerRunner, tracingEnabled } from '#osa/observability';
 import type { ContainerRunner } from '#osa/runners';
-
-/** An OTLP/HTTP receiver on a free local port: keeps every request's path and body. */
-async function otlpReceiver() {
-  const requests: Array<{ method: string; path: string; body: string }> = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      requests.push({ method: req.method ?? '', path: req.url ?? '', body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
+import { OtlpReceiver } from './otlp-receiver.js';
 
 const runner: ContainerRunner = {
   run: () => Promise.reject(new Error('not used')),
@@ -43,7 +26,7 @@ describe('tracing setup', () => {
   });
 
   it('exports spans over OTLP/HTTP to <endpoint>/v1/traces with the service name, and turns off again at shutdown', async () => {
-    const receiver = await otlpReceiver();
+    const receiver = await OtlpReceiver.start();
     try {
       const tracing = startTracing('osa-test-service', { OTEL_EXPORTER_OTLP_ENDPOINT: `${receiver.url}/` });
       expect(tracing.enabled).toBe(true);
@@ -60,10 +43,9 @@ describe('tracing setup', () => {
       await tracing.shutdown();
 
       expect(receiver.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v1/traces']);
-      const body = receiver.requests[0]!.body;
-      expect(body).toContain('osa-test-service');
-      expect(body).toContain('unit-span');
-      expect(body).toContain('run-1');
+      expect(receiver.spans).toEqual([
+        expect.objectContaining({ service: 'osa-test-service', name: 'unit-span', attributes: { [OsaAttributes.RunId]: 'run-1' } }),
+      ]);
       expect(tracingEnabled()).toBe(false);
       expect(queueTelemetry()).toBeUndefined();
       await inSpan('after-shutdown', {}, async (span) => expect(span.isRecording()).toBe(false));
