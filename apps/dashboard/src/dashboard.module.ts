@@ -12,6 +12,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { QueueBoardModule } from './bull-board/queue-board.module.js';
 import { ControlPlaneModule } from './control-plane.module.js';
 import type { DashboardEnv } from './dashboard-env.js';
+import { PagesModule } from './pages/pages.module.js';
 import { DASHBOARD_ENV } from './tokens.js';
 
 /** Every HTTP controller of the dashboard; the OpenAPI test compares their routes with the document. */
@@ -29,6 +30,7 @@ export class DashboardModule {
         MetricsModule.forRoot('dashboard', { runsSource: RunReadModel }),
         QueueBoardModule.forRoot(env),
         AuthModule.forRoot(env, { open: [HealthController, MetricsController] }),
+        PagesModule,
       ],
       controllers: [HealthController, ...DASHBOARD_API_CONTROLLERS],
       providers: [{ provide: DASHBOARD_ENV, useValue: env }, RunQueryService],
