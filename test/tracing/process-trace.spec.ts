@@ -83,7 +83,8 @@ describe('tracing across the service processes (OTLP/HTTP to a local receiver)',
 function printTree(spans: ReceivedSpan[], root: ReceivedSpan): string {
   const lines: string[] = [];
   const visit = (span: ReceivedSpan, depth: number) => {
-    const outcome = span.attributes[OsaAttributes.Outcome] ?? span.attributes[OsaAttributes.Applied];
+    const applied = span.attributes[OsaAttributes.Applied];
+    const outcome = span.attributes[OsaAttributes.Outcome] ?? (applied === undefined ? undefined : applied ? 'applied' : 'not applied');
     lines.push(
       `${'  '.repeat(depth)}${span.name}  [${span.service}]  ${span.durationMs.toFixed(1)} ms${outcome === undefined ? '' : `  ${String(outcome)}`}`,
     );
