@@ -15,5 +15,10 @@ try {
   process.exit(2);
 }
 if (env.insecureDev) console.warn('dashboard: DASHBOARD_INSECURE_DEV=true — routes without credentials configured are served unauthenticated');
+if (!env.sessionSecret) {
+  console.warn(
+    'dashboard: SESSION_SECRET unset — browser sessions are signed with a random key of this process: they end when it restarts and are not shared between replicas',
+  );
+}
 
 await bootstrapService('dashboard', (config) => DashboardModule.forRoot(config, env));
