@@ -253,6 +253,27 @@ describe('scoped credentials on the dashboard', () => {
       expect(out.headers.getSetCookie()[0]).toMatch(/^osa_session=; .*Max-Age=0/);
     });
 
+    it('serves the run pages to a session, and their replay form checks the image override like the API', async () => {
+      expect((await call('/runs', { headers: { accept: 'text/html' } })).headers.get('location')).toBe('/login?next=%2Fruns');
+      const admin = await login(secret('admin'), '/runs');
+      const page = await call('/runs', { headers: { cookie: admin.cookie!, accept: 'text/html' } });
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+
+      const replay = async (cookie: string, image: string) => {
+        const { csrf } = (await body(await call('/probe', { headers: { cookie } }))).body;
+        const form = new URLSearchParams({ image, confirm: 'yes', csrf });
+        return call(`/runs/${UNKNOWN_RUN}/replay`, { method: 'POST', headers: { cookie, accept: 'text/html' }, body: form });
+      };
+      const outside = await replay(admin.cookie!, 'docker.io/evil/miner:1');
+      expect(outside.status).toBe(400);
+      expect(await outside.text()).toContain(`image &quot;docker.io/evil/miner:1&quot; is not allowed`);
+      const ingest = await login(secret('ingest'));
+      const denied = await replay(ingest.cookie!, `${ALLOWED}flag:2`);
+      expect(denied.status).toBe(403);
+      expect(await denied.text()).toContain('missing scope conventions:write');
+    });
+
     it('ignores a forged or tampered session cookie', async () => {
       const { cookie } = await login(secret('reader'));
       const [name, value] = cookie!.split('=') as [string, string];
