@@ -14,13 +14,11 @@ export const OTLP_ENDPOINT_VARIABLE = 'OTEL_EXPORTER_OTLP_ENDPOINT';
 /** The tracing of this process: on once a provider is registered, until it is shut down. */
 export interface Tracing {
   readonly enabled: boolean;
-  /** Exports what is buffered; the provider stays registered. */
-  flush(): Promise<void>;
   /** Exports what is buffered and unregisters the provider (spans are no-ops afterwards). */
   shutdown(): Promise<void>;
 }
 
-const DISABLED: Tracing = { enabled: false, flush: async () => undefined, shutdown: async () => undefined };
+const DISABLED: Tracing = { enabled: false, shutdown: async () => undefined };
 
 let active: { provider: NodeTracerProvider; telemetry: Telemetry } | undefined;
 
@@ -52,7 +50,6 @@ export function registerTracing(serviceName: string, spanProcessors: SpanProcess
   active = registered;
   return {
     enabled: true,
-    flush: () => registered.provider.forceFlush(),
     shutdown: async () => {
       if (active !== registered) return;
       active = undefined;
