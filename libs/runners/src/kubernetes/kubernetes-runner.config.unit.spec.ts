@@ -12,6 +12,7 @@ describe('parseKubernetesRunnerConfig', () => {
       schedulingTimeoutSeconds: 600,
       pollIntervalMs: 2000,
       logTailLines: 50,
+      allowedImagePrefixes: [],
     });
   });
 
