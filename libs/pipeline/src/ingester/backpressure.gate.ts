@@ -1,8 +1,7 @@
 import type { BackpressurePolicy } from '#osa/config';
+import { HoldSignal } from '#osa/domain';
 import type { IngestRunRow, RunLedger } from '#osa/persistence';
 import type { ContainerRunner } from '#osa/runners';
-
-export type HoldSignal = 'failure_breaker' | 'downstream_lag' | 'unschedulable' | 'local_slots' | string;
 
 /** Why the next pull must wait, in words an operator can act on. */
 export interface Hold {
@@ -29,21 +28,21 @@ export class BackpressureGate {
       const open = await this.ledger.countOpenBatches(run.id);
       if (open >= this.policy.maxPendingBatches) {
         return {
-          signal: 'downstream_lag',
+          signal: HoldSignal.DownstreamLag,
           message: `${open} batches of this run wait for hooks or publishing (limit ${this.policy.maxPendingBatches})`,
         };
       }
     }
     const capacity = await this.runner.capacity().catch(() => ({ available: true }) as const);
     if (!capacity.available) {
-      return { signal: capacity.signal ?? 'no_capacity', message: capacity.message ?? 'the runner reports no capacity' };
+      return { signal: capacity.signal ?? HoldSignal.NoCapacity, message: capacity.message ?? 'the runner reports no capacity' };
     }
     return undefined;
   }
 
   private async breaker(run: IngestRunRow, now: Date): Promise<Hold | undefined> {
     if (run.pausedUntil) {
-      if (run.pausedUntil > now) return { signal: 'failure_breaker', message: run.pauseReason ?? 'paused' };
+      if (run.pausedUntil > now) return { signal: HoldSignal.FailureBreaker, message: run.pauseReason ?? 'paused' };
       await this.ledger.resume(run.id);
       return undefined;
     }
@@ -57,6 +56,6 @@ export class BackpressureGate {
       `${failed} of the last ${ingested} batches failed (breaker at ${Math.round(ratio * 100)}%); ` +
       `pulling paused until ${until.toISOString()} or until an operator resumes the run`;
     await this.ledger.pause(run.id, until, reason);
-    return { signal: 'failure_breaker', message: reason };
+    return { signal: HoldSignal.FailureBreaker, message: reason };
   }
 }

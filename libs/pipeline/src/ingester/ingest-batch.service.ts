@@ -1,7 +1,7 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import type { BackpressurePolicy } from '#osa/config';
 import path from 'node:path';
-import { BatchState, describeFailure, ErrorKind, PermanentError } from '#osa/domain';
+import { BatchState, describeFailure, ErrorKind, HoldSignal, PermanentError } from '#osa/domain';
 import type { ContainerRunObserver } from '#osa/observability';
 import type { IngestBatchRow, IngestRunRow, RunLedger } from '#osa/persistence';
 import { type BatchJobPayload, batchJobPayloadSchema, parsePayload, QueueName } from '#osa/queues';
@@ -147,7 +147,7 @@ export class IngestBatchService {
    */
   private async defer(payload: BatchJobPayload, hold: Hold): Promise<IngestOutcome> {
     const now = Date.now();
-    const waitingSince = hold.signal === 'failure_breaker' ? payload.waitingSince : (payload.waitingSince ?? now);
+    const waitingSince = hold.signal === HoldSignal.FailureBreaker ? payload.waitingSince : (payload.waitingSince ?? now);
     if (waitingSince !== undefined && now - waitingSince >= this.policy.maxWaitMs) {
       const waited = Math.round((now - waitingSince) / 1000);
       await this.ledger.failIngestion(payload.runId, payload.batchIndex, {
@@ -160,7 +160,7 @@ export class IngestBatchService {
     }
     // Downstream lag clears as soon as a batch is published (which also wakes the pull); the
     // cluster's own pressure is worth a longer wait.
-    const delayMs = hold.signal === 'downstream_lag' ? this.policy.lagDelayMs : this.policy.delayMs;
+    const delayMs = hold.signal === HoldSignal.DownstreamLag ? this.policy.lagDelayMs : this.policy.delayMs;
     await this.ledger.recordDeferral(payload.runId, `${hold.signal}: ${hold.message}`);
     return {
       outcome: 'deferred',

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { StageConfig } from '#osa/config';
-import { describeFailure, type FailureRecord, type Stage } from '#osa/domain';
+import { describeFailure, type FailureRecord, type HoldSignal, type Stage } from '#osa/domain';
 import { decideRetry, failedReason, type QueueName } from '#osa/queues';
 
 /**
@@ -55,8 +55,13 @@ function stackFrames(stack: string | undefined): string[] {
 }
 
 /** BullMQ's DelayedError, saying which backpressure signal held the job (for metrics). */
-export type DeferralError = DelayedError & { holdSignal?: string };
+export type DeferralError = DelayedError & { holdSignal: HoldSignal };
 
-export function deferral(holdSignal: string): DeferralError {
+export function deferral(holdSignal: HoldSignal): DeferralError {
   return Object.assign(new DelayedError(), { holdSignal });
+}
+
+/** Whether `err` is a deferral made by `deferral` (a bare DelayedError names no signal). */
+export function isDeferral(err: unknown): err is DeferralError {
+  return err instanceof DelayedError && typeof (err as Partial<DeferralError>).holdSignal === 'string';
 }

@@ -7,7 +7,7 @@ import { backoffDelay, BACKOFF_TYPE, redisConnection } from '#osa/queues';
 import { ExhaustionService } from '../accounting/exhaustion.service.js';
 import { ConnectionErrorLog } from '../connections/connection-error-log.js';
 import { isPipelineJob, parsePipelineJob } from '../jobs/pipeline-job.js';
-import { type DeferralError, type JobError, type StageProcessor, toJobError } from './stage-processor.js';
+import { isDeferral, type JobError, type StageProcessor, toJobError } from './stage-processor.js';
 import { APP_CONFIG } from './tokens.js';
 
 /**
@@ -125,7 +125,7 @@ export class StageWorkers implements BeforeApplicationShutdown {
     } catch (err) {
       // A deferral is BullMQ's own control flow, not a failure.
       if (err instanceof DelayedError) {
-        this.metrics.jobDeferred(stage, job.queueName, (err as DeferralError).holdSignal ?? 'unknown');
+        if (isDeferral(err)) this.metrics.jobDeferred(stage, job.queueName, err.holdSignal);
         throw err;
       }
       this.metrics.jobAttemptFailed(stage, job.queueName, (performance.now() - started) / 1000);

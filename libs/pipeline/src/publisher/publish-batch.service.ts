@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { BatchState } from '#osa/domain';
+import { BatchState, HoldSignal } from '#osa/domain';
 import type { Executor, RecordRepository, RunLedger } from '#osa/persistence';
 import { QueueName } from '#osa/queues';
 import { BatchLayout, readJsonLines } from '#osa/storage';
@@ -50,7 +50,7 @@ export class PublishBatchService {
     if (result.runTerminal) return { outcome: 'run-ended' };
     if (!result.applied) return { outcome: 'already-published' };
     // Only a pull parked for downstream lag can go on because this batch was published.
-    if (!result.completed && result.run?.waitingReason?.startsWith('downstream_lag')) {
+    if (!result.completed && result.run?.waitingReason?.startsWith(HoldSignal.DownstreamLag)) {
       await this.producer.wakeDeferredPull(runId, await this.ledger.nextBatchIndex(runId));
     }
     return { outcome: 'published', published: result.batch?.publishedCount ?? 0, completedRun: result.completed };

@@ -1,4 +1,4 @@
-import type { ContainerDirs, ContainerLimits } from '#osa/domain';
+import type { CapacitySignal, ContainerDirs, ContainerLimits } from '#osa/domain';
 
 export type ContainerRole = 'ingester' | 'hook';
 
@@ -38,7 +38,7 @@ export interface ContainerRunResult {
 /** Why the runner cannot take more work now, in the scheduler's own words. */
 export interface CapacityReport {
   available: boolean;
-  signal?: string;
+  signal?: CapacitySignal;
   message?: string;
 }
 
