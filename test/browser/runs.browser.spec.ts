@@ -32,6 +32,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
 const SHOTS = path.join(REPO, 'test-output/screenshots/runs');
 const READER_TOKEN = 'reader-token-0123456789abcdef0123';
+const RUNNER_TOKEN = 'runner-token-0123456789abcdef0123';
 const DESKTOP = { width: 1280, height: 800 };
 const NARROW = { width: 390, height: 844 };
 
@@ -127,10 +128,14 @@ describe('run pages in a browser', () => {
     axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
     await mkdir(SHOTS, { recursive: true });
     workDir = await mkdtemp(path.join(os.tmpdir(), 'osa-runs-browser-'));
-    harness = await PipelineHarness.start('runs-browser');
+    // A run whose every batch fails trips the failure breaker after a few batches (the resume case).
+    harness = await PipelineHarness.start('runs-browser', { BREAKER_FAILURE_RATIO: '0.5', BREAKER_MIN_BATCHES: '2', BREAKER_PAUSE_MS: '600000' });
     const env = loadDashboardEnv({
       API_TOKEN,
-      API_TOKENS: JSON.stringify([{ name: 'reader', scopes: ['runs:read'], sha256: sha256(READER_TOKEN).toString('hex') }]),
+      API_TOKENS: JSON.stringify([
+        { name: 'reader', scopes: ['runs:read'], sha256: sha256(READER_TOKEN).toString('hex') },
+        { name: 'runner', scopes: ['runs:read', 'ingestions:write'], sha256: sha256(RUNNER_TOKEN).toString('hex') },
+      ]),
       DASHBOARD_USER: 'operator',
       DASHBOARD_PASSWORD: 'correct horse battery staple',
     });
@@ -174,6 +179,7 @@ describe('run pages in a browser', () => {
       .locator('#live-state')
       .filter({ hasText: /^Live:/ })
       .waitFor();
+    await screenshot(page, 'run-page-live');
 
     await rm(hold);
     // The live script polls /runs/:id/live and swaps the fragments in: the rows grow in place.
@@ -305,5 +311,61 @@ describe('run pages in a browser', () => {
     expect(await byToken.text()).toMatch(/missing scope ingestions:write/);
     const before = await runCard(runId, () => true);
     expect(before.counters.batchesFailed).toBe(0);
+  });
+
+  it('an image override needs conventions:write: a token that may replay is refused one', async () => {
+    const page = await signedIn(RUNNER_TOKEN);
+    const runId = await page.locator('#runs tbody tr[data-run]').first().getAttribute('data-run');
+    await page.goto(`${dashboard.url}/runs/${runId}`);
+    expect(await page.locator('#read-only').count()).toBe(0);
+    const refused = await page.goto(`${dashboard.url}/runs/${runId}/replay?image=${encodeURIComponent('registry.example/evil:1')}`);
+    expect(refused?.status()).toBe(403);
+    expect(await page.locator('#error-message').innerText()).toMatch(/missing scope conventions:write/);
+    const bad = await page.goto(`${dashboard.url}/runs/${runId}/replay?batches=${encodeURIComponent('1; drop')}`);
+    expect(bad?.status()).toBe(400);
+    expect(await page.locator('#error-message').innerText()).toMatch(/batches: must be batch numbers separated by commas/);
+  });
+
+  it('resumes a run the failure breaker paused, after its confirmation page', async () => {
+    await harness.applyConvention({
+      id: 'paused-geo',
+      ingester: {
+        command: ['node', path.join(REPO, 'test/fixtures/counting-ingester.mjs')],
+        config: { total: 400, page_size: 10 },
+        limits: { timeout_seconds: 60, memory: '512m' },
+      },
+      hooks: [
+        {
+          name: 'broken',
+          command: ['node', path.join(REPO, 'test/fixtures/flag-hook.mjs')],
+          config: { exit_code: 5 },
+          limits: { timeout_seconds: 60, memory: '256m' },
+        },
+      ],
+    });
+    const runId = await startRun('paused-geo');
+    const reads = new RunReadModel(harness.database.db);
+    const paused = await waitFor(
+      'the failure breaker to pause the run',
+      async () => {
+        const run = await reads.findRun(runId);
+        return run?.pausedUntil ? run : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+
+    const page = await signedIn(API_TOKEN);
+    await page.goto(`${dashboard.url}/runs/${runId}`);
+    expect(await page.locator('#stages').innerText()).toMatch(/paused by the failure breaker/);
+    await screenshot(page, 'run-page-paused');
+    await expectAccessible(page, 'paused run page');
+    await Promise.all([page.waitForURL((u) => u.pathname === `/runs/${runId}/resume`), page.click('#resume-link')]);
+    expect(await page.locator('main').innerText()).toMatch(/The failure breaker paused run/);
+    const [posted] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click('#confirm-resume')]);
+    expect(posted.status()).toBe(200);
+    // The breaker now judges only the batches after the resume: its baseline moved to them.
+    const resumed = await reads.findRun(runId);
+    expect(resumed!.breakerBaselineIngested).toBeGreaterThanOrEqual(paused.batchesIngested);
+    expect(resumed!.breakerBaselineIngested).toBeGreaterThan(0);
   });
 });

@@ -19,7 +19,8 @@ export interface RunsListView {
 export function waitingText(run: RunRowView, now: Date): string {
   const pausedUntil = toMs(run.pause.until);
   if (pausedUntil !== undefined && pausedUntil > now.getTime()) {
-    return `paused until ${formatTime(run.pause.until)}${run.pause.reason ? `: ${run.pause.reason}` : ''}`;
+    // The breaker's reason already says until when.
+    return run.pause.reason ? `failure breaker: ${run.pause.reason}` : `paused until ${formatTime(run.pause.until)}`;
   }
   if (run.waiting.reason) {
     const since = toMs(run.waiting.since);
