@@ -72,7 +72,7 @@ describe('tracing: one run followed across the services (in-memory exporter, rea
 
   beforeAll(async () => {
     // Registered before the services are built, as a service's entry point does.
-    tracing = registerTracing('osa-pipeline-test', [new SimpleSpanProcessor(exporter)]);
+    tracing = await registerTracing('osa-pipeline-test', [new SimpleSpanProcessor(exporter)]);
     harness = await PipelineHarness.start('tracing');
   });
   afterAll(async () => {

@@ -11,7 +11,7 @@ const runner: ContainerRunner = {
 
 describe('tracing setup', () => {
   it('is off without OTEL_EXPORTER_OTLP_ENDPOINT: no provider, no BullMQ telemetry, spans are no-ops', async () => {
-    const tracing = startTracing('osa-test', {});
+    const tracing = await startTracing('osa-test', {});
     expect(tracing.enabled).toBe(false);
     expect(tracingEnabled()).toBe(false);
     expect(queueTelemetry()).toBeUndefined();
@@ -19,20 +19,22 @@ describe('tracing setup', () => {
     await inSpan('no-op', {}, async (span) => expect(span.isRecording()).toBe(false));
   });
 
-  it.each(['otel-collector:4318', 'ftp://collector', 'not a url'])('refuses OTEL_EXPORTER_OTLP_ENDPOINT=%j, naming the variable', (value) => {
-    expect(() => startTracing('osa-test', { OTEL_EXPORTER_OTLP_ENDPOINT: value })).toThrow(ConfigError);
-    expect(() => startTracing('osa-test', { OTEL_EXPORTER_OTLP_ENDPOINT: value })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT: must be an http\(s\) URL/);
+  it.each(['otel-collector:4318', 'ftp://collector', 'not a url'])('refuses OTEL_EXPORTER_OTLP_ENDPOINT=%j, naming the variable', async (value) => {
+    await expect(startTracing('osa-test', { OTEL_EXPORTER_OTLP_ENDPOINT: value })).rejects.toThrow(ConfigError);
+    await expect(startTracing('osa-test', { OTEL_EXPORTER_OTLP_ENDPOINT: value })).rejects.toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT: must be an http\(s\) URL/,
+    );
     expect(tracingEnabled()).toBe(false);
   });
 
   it('exports spans over OTLP/HTTP to <endpoint>/v1/traces with the service name, and turns off again at shutdown', async () => {
     const receiver = await OtlpReceiver.start();
     try {
-      const tracing = startTracing('osa-test-service', { OTEL_EXPORTER_OTLP_ENDPOINT: `${receiver.url}/` });
+      const tracing = await startTracing('osa-test-service', { OTEL_EXPORTER_OTLP_ENDPOINT: `${receiver.url}/` });
       expect(tracing.enabled).toBe(true);
       expect(queueTelemetry()).toBeDefined();
       expect(traceContainerRunner(runner)).not.toBe(runner);
-      expect(() => startTracing('osa-second', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url })).toThrow(/already registered/);
+      await expect(startTracing('osa-second', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url })).rejects.toThrow(/already registered/);
 
       await inSpan('unit-span', { [OsaAttributes.RunId]: 'run-1' }, async (outer) => {
         expect(outer.isRecording()).toBe(true);

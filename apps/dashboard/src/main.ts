@@ -5,7 +5,7 @@ import { DashboardConfigError, type DashboardEnv, loadDashboardEnv } from './das
 import { DashboardModule } from './dashboard.module.js';
 
 // First, before the application module is built: its queues and workers take their telemetry then.
-startServiceTracing('dashboard');
+await startServiceTracing('dashboard');
 let env: DashboardEnv;
 try {
   env = loadDashboardEnv();

@@ -4,7 +4,7 @@ import { bootstrapService, StageWorkers } from '#osa/pipeline';
 import { PublisherModule } from './publisher.module.js';
 
 // First, before the application module is built: its queues and workers take their telemetry then.
-startServiceTracing('publisher');
+await startServiceTracing('publisher');
 const app = await bootstrapService('publisher', (config) => PublisherModule.forRoot(config));
 // Jobs are taken only now, with every module initialised and the port bound.
 app.get(StageWorkers).start();

@@ -1,7 +1,6 @@
 import { context, propagation, trace } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+// Types only: the SDK and the exporter (~18 MB resident) are loaded when tracing is turned on.
+import type { NodeTracerProvider, SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import type { Telemetry } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
 import { ConfigError } from '#osa/config';
@@ -28,10 +27,15 @@ let active: { provider: NodeTracerProvider; telemetry: Telemetry } | undefined;
  * `serviceName`), off otherwise — then no provider is registered and every span the code starts
  * is the OpenTelemetry API's no-op. Call it before the application module is built: queues and
  * workers take their telemetry option when they are constructed (see {@link queueTelemetry}).
+ * Off, the SDK is not even loaded.
  */
-export function startTracing(serviceName: string, env: Record<string, string | undefined> = process.env): Tracing {
+export async function startTracing(serviceName: string, env: Record<string, string | undefined> = process.env): Promise<Tracing> {
   const endpoint = otlpEndpoint(env);
   if (!endpoint) return DISABLED;
+  const [{ OTLPTraceExporter }, { BatchSpanProcessor }] = await Promise.all([
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/sdk-trace-node'),
+  ]);
   const exporter = new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` });
   return registerTracing(serviceName, [new BatchSpanProcessor(exporter)]);
 }
@@ -42,7 +46,11 @@ export function startTracing(serviceName: string, env: Record<string, string | u
  * carries the active span across awaits, and the W3C trace-context propagator that BullMQ's
  * telemetry uses to write a job's context into the job and read it back in the worker.
  */
-export function registerTracing(serviceName: string, spanProcessors: SpanProcessor[]): Tracing {
+export async function registerTracing(serviceName: string, spanProcessors: SpanProcessor[]): Promise<Tracing> {
+  const [{ NodeTracerProvider }, { resourceFromAttributes }] = await Promise.all([
+    import('@opentelemetry/sdk-trace-node'),
+    import('@opentelemetry/resources'),
+  ]);
   if (active) throw new Error('tracing is already registered in this process');
   const provider = new NodeTracerProvider({ resource: resourceFromAttributes({ 'service.name': serviceName }), spanProcessors });
   provider.register();
@@ -101,9 +109,9 @@ function otlpEndpoint(env: Record<string, string | undefined>): string | undefin
  * its entry point; a bad `OTEL_EXPORTER_OTLP_ENDPOINT` stops it with exit code 2 and the
  * problem, as a bad variable of the configuration does.
  */
-export function startServiceTracing(appName: string): Tracing {
+export async function startServiceTracing(appName: string): Promise<Tracing> {
   try {
-    return startTracing(`osa-${appName}`);
+    return await startTracing(`osa-${appName}`);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(`${appName}: ${err.message}`);
