@@ -204,7 +204,8 @@ describe('run pages in a browser', () => {
   });
 
   it("a failed batch's logs, then a replay after its confirmation page", async () => {
-    const gate = path.join(workDir, 'gate');
+    // The hook prints the gate's path to its log: markup in it must reach the page as text.
+    const gate = path.join(workDir, 'gate-<img src=x id=injected>');
     await writeFile(gate, '');
     await harness.applyConvention({
       id: 'gated-geo',
@@ -229,7 +230,8 @@ describe('run pages in a browser', () => {
     await page.goto(`${dashboard.url}/runs/${runId}`);
     const failed = page.locator('#failed-0');
     await failed.locator('summary').click();
-    await expect(failed.locator('pre.logs').innerText()).resolves.toMatch(/gate .* is closed/);
+    await expect(failed.locator('pre.logs').innerText()).resolves.toMatch(/gate .*gate-<img src=x id=injected> is closed/);
+    expect(await page.locator('#injected').count()).toBe(0);
     expect(await page.locator('#timeline .tl-row[data-state="failed"]').count()).toBe(2);
     await screenshot(page, 'run-page-failed');
     await expectAccessible(page, 'run page with failed batches');
