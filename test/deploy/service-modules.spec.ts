@@ -11,6 +11,7 @@ import {
   provideStageWorkers,
   PublishBatchService,
   ReconcilerService,
+  ReplayService,
   RunHooksService,
   StageWorkers,
   StartIngestService,
@@ -20,7 +21,6 @@ import { CONTAINER_RUNNER, type ContainerRunner } from '#osa/runners';
 import { deleteRedisPrefix, TEST_REDIS_URL, testQueuePrefix } from '#osa/testing';
 import { DashboardModule } from '../../apps/dashboard/src/dashboard.module.js';
 import { loadDashboardEnv } from '../../apps/dashboard/src/dashboard-env.js';
-import { ReplayService } from '../../apps/dashboard/src/replay/replay.service.js';
 import { HookRunnerModule } from '../../apps/hook-runner/src/hook-runner.module.js';
 import { IngesterRunnerModule } from '../../apps/ingester-runner/src/ingester-runner.module.js';
 import { HooksCompletedProcessor } from '../../apps/publisher/src/hooks-completed.processor.js';

@@ -11,6 +11,7 @@ export * from './ingester/ingest-batch.service.js';
 export * from './ingester/normalize-ingester-output.js';
 export * from './jobs/job-producer.js';
 export * from './nest/container-runner.module.js';
+export * from './nest/control-plane.module.js';
 export * from './nest/failure-accounting.module.js';
 export * from './nest/hooks-stage.module.js';
 export * from './nest/ingester-stage.module.js';

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ControlPlaneModule } from '../control-plane.module.js';
+import { ControlPlaneModule } from '#osa/pipeline';
 import { AssetsController } from './assets.controller.js';
 import { PagesController } from './pages.controller.js';
 import { RunPagesService } from './run-pages.service.js';

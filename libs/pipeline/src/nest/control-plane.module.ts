@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { RunLedger, RunReadModel } from '#osa/persistence';
-import { JobProducer, OutboxRelay, ReplayService } from '#osa/pipeline';
+import { JobProducer } from '../jobs/job-producer.js';
+import { OutboxRelay } from '../outbox/outbox-relay.js';
+import { ReplayService } from '../replay/replay.service.js';
 
 /**
  * What the dashboard changes besides adding start jobs (the job producer does that): replaying
- * a run's failed batches. It runs no stage and no container.
+ * a run's failed batches. The dashboard imports it; it runs no stage, no container and no worker.
  */
 @Module({
   providers: [
