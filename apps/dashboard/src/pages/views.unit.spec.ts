@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { replayFormSchema, runListQuerySchema, runPageQuerySchema } from './page-input.js';
+import type { BatchView, RunPageView } from './run-view.js';
+import { timeline } from './timeline.view.js';
+
+/** The markup with whitespace collapsed (the templates are formatted over several lines). */
+const flat = (markup: { toString(): string }) => markup.toString().replace(/\s+/g, ' ').replace(/ >/g, '>');
+
+const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 12, 0, s));
+
+function view(batches: Array<Partial<BatchView> & Pick<BatchView, 'batchIndex' | 'state'>>, run: Partial<RunPageView['run']> = {}): RunPageView {
+  return {
+    run: {
+      id: '00000000-0000-4000-8000-000000000001',
+      conventionId: 'geo',
+      status: 'running',
+      ingestionFinished: false,
+      createdAt: t(0),
+      startedAt: t(0),
+      ingestionFinishedAt: null,
+      completedAt: null,
+      counters: { batchesIngested: 0, batchesPublished: 0, batchesFailed: 0, recordsSourced: 0, published: 0, rejected: 0, errored: 0, invalid: 0 },
+      waiting: { reason: null, since: null, deferrals: 0, deferredMs: 0 },
+      pause: { until: null, reason: null },
+      latestFailure: null,
+      ...run,
+    },
+    hooks: [],
+    hookCounts: {},
+    batchesByState: {},
+    batches: batches.map((b) => ({
+      records: 10,
+      published: 0,
+      rejected: 0,
+      errored: 0,
+      invalid: 0,
+      sourcedAt: t(b.batchIndex),
+      hookedAt: null,
+      publishedAt: null,
+      failedAt: null,
+      ...b,
+    })),
+    batchTotal: batches.length,
+    failedBatches: [],
+    issuesByKind: {},
+    issuesNotListed: 0,
+    issues: { items: [], page: 1, pageSize: 50, hasMore: false, total: 0 },
+    memory: [],
+    oomFailedBatches: 0,
+    now: t(100),
+  };
+}
+
+describe('batch timeline', () => {
+  it('draws one row per batch with its ledger segments on one time axis, open ones up to now', () => {
+    const svg = flat(
+      timeline(
+        view([
+          { batchIndex: 0, state: 'published', hookedAt: t(10), publishedAt: t(20) },
+          { batchIndex: 1, state: 'failed', hookedAt: t(30), failedAt: t(40) },
+          { batchIndex: 2, state: 'hooked', hookedAt: t(50) },
+          { batchIndex: 3, state: 'sourced' },
+          { batchIndex: 4, state: 'empty' },
+        ]),
+      ),
+    );
+    const rows = [...svg.matchAll(/<g class="tl-row" data-batch="(\d+)" data-state="(\w+)">(.*?)<\/g>/g)];
+    expect(rows.map((r) => [r[1], r[2]])).toEqual([
+      ['0', 'published'],
+      ['1', 'failed'],
+      ['2', 'hooked'],
+      ['3', 'sourced'],
+    ]);
+    const classes = rows.map((r) => [...r[3]!.matchAll(/<rect class="([^"]+)"/g)].map((m) => m[1]));
+    expect(classes).toEqual([
+      ['seg-hooks', 'seg-publish'],
+      ['seg-hooks', 'seg-failed'],
+      ['seg-hooks', 'seg-publish seg-open'],
+      ['seg-hooks seg-open'],
+    ]);
+    // The axis runs from the run's start (x=56) to now (x=990): batch 0 is hooked at t=10 of 100.
+    expect(rows[0]![3]).toContain('<rect class="seg-hooks" x="56.0" y="25" width="93.4" height="10">');
+    expect(rows[3]![3]).toMatch(/<rect class="seg-hooks seg-open" x="[\d.]+" y="[\d.]+" width="[\d.]+" height="10">/);
+    expect(svg).not.toContain('class="wait"');
+  });
+
+  it("shades the ingester's current backpressure wait across every row", () => {
+    const svg = flat(
+      timeline(
+        view([{ batchIndex: 0, state: 'sourced' }], {
+          waiting: { reason: 'downstream_lag: 8 batches wait', since: t(60), deferrals: 3, deferredMs: 0 },
+        }),
+      ),
+    );
+    expect(svg).toMatch(
+      /<rect class="wait" x="616\.4" [^>]*><title>ingester waiting since 2026-01-01 12:01:00Z: downstream_lag: 8 batches wait<\/title>/,
+    );
+  });
+});
+
+describe('page input', () => {
+  const problems = (schema: z.ZodType, input: unknown) => {
+    const r = schema.safeParse(input);
+    return r.success ? [] : r.error.issues.map((i) => i.path.join('.'));
+  };
+
+  it('takes an empty form field as not given and bounds page numbers', () => {
+    expect(runListQuerySchema.parse({ convention: '', status: '', page: '2' })).toEqual({ page: 2 });
+    expect(problems(runListQuerySchema, { status: 'finished' })).toEqual(['status']);
+    expect(problems(runListQuerySchema, { page: '0' })).toEqual(['page']);
+    expect(problems(runListQuerySchema, { page: '10001' })).toEqual(['page']);
+    expect(problems(runPageQuerySchema, { batch: '-1', kind: 'Robert"); drop', issuesPage: 'x' })).toEqual(['batch', 'kind', 'issuesPage']);
+  });
+
+  it("parses the replay form into the API's replay body, with the same checks", () => {
+    expect(replayFormSchema.parse({ batches: ' 3, 7,3 ', hook: '', memory: '2g', image: '', confirm: 'yes', csrf: 'x' })).toEqual({
+      body: { batches: [3, 7], memory: '2g' },
+      confirmed: true,
+    });
+    expect(replayFormSchema.parse({})).toEqual({ body: {}, confirmed: false });
+    expect(problems(replayFormSchema, { batches: '1; drop' })).toEqual(['batches']);
+    expect(problems(replayFormSchema, { hook: 'Not A Hook' })).toEqual(['body.hook']);
+  });
+});
