@@ -52,7 +52,7 @@ describe(RunReadModel.name, () => {
       runId,
       batchIndex: 1,
       hooksAttempt: 2,
-      hookCounts: { size: counts(8, 2), virus: counts(8, 0) },
+      hookCounts: { size: { ...counts(8, 2), containerRuns: 3, oomKills: 1 }, virus: counts(8, 0) },
       rejectedCount: 2,
       erroredCount: 0,
     });
@@ -80,7 +80,7 @@ describe(RunReadModel.name, () => {
       hooks: ['size', 'virus'],
       batchesByState: { sourced: 1, hooked: 0, published: 1, failed: 1, empty: 0 },
       hookOutcomes: {
-        size: { passed: 17, rejected: 3, errored: 0, missing: 0, invalid: 0 },
+        size: { passed: 17, rejected: 3, errored: 0, missing: 0, invalid: 0, containerRuns: 3, oomKills: 1 },
         virus: { passed: 17, rejected: 0, errored: 0, missing: 0, invalid: 0 },
       },
       issuesByKind: { invalid_line: 3, rejected: 1 },
