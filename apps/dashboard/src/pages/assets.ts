@@ -46,7 +46,7 @@ svg .sw-errored { fill: var(--errored); } svg .sw-invalid { fill: var(--invalid)
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(10rem, 1fr)); gap: .5rem; margin: 0; }
 .cards div { border: 1px solid var(--line); border-radius: 6px; padding: .5rem .75rem; }
 .cards dt { font-size: .8rem; color: var(--muted); } .cards dd { margin: 0; font-size: 1.2rem; font-variant-numeric: tabular-nums; }
-.timeline { width: 100%; height: auto; display: block; border: 1px solid var(--line); border-radius: 6px; }
+.timeline { width: 100%; min-width: 640px; height: auto; display: block; border: 1px solid var(--line); border-radius: 6px; }
 .timeline text { font: 11px system-ui, sans-serif; fill: var(--fg); }
 .timeline .axis { stroke: var(--line); }
 .timeline .seg-hooks { fill: var(--hooks); } .timeline .seg-publish { fill: var(--publish); }

@@ -105,7 +105,7 @@ function stagesTable(view: RunPageView): Html {
       <tbody>
         <tr>
           <th scope="row">Ingester</th>
-          <td class="num">${run.counters.batchesIngested} batches</td>
+          <td class="num">${run.counters.batchesIngested} batch${run.counters.batchesIngested === 1 ? '' : 'es'}</td>
           <td class="num">—</td>
           <td class="num">${failedIn('ingester')}</td>
           <td>${ingesterState}</td>
