@@ -24,9 +24,8 @@ describe('the production build', () => {
 
   beforeAll(async () => {
     outRoot = await mkdtemp(path.join(os.tmpdir(), 'osa-build-'));
-    // Each project's tsconfig names its own outDir (dist/<project root>), so the build runs on a
-    // copy of the TypeScript sources and tsconfigs: `tsc -b tsconfig.build.json` compiles every
-    // project's tsconfig, as the projects' Nx build targets (`npm run build`) do one by one.
+    // Each project's tsconfig names its own outDir (dist/<project root>), so `npm run build`'s
+    // compile (`tsc -b tsconfig.build.json`) runs on a copy of the TypeScript sources and tsconfigs.
     const sources = async (source: string) =>
       path.basename(source) !== 'node_modules' && ((await stat(source)).isDirectory() || /(\.ts|\/tsconfig[\w.]*\.json)$/.test(source));
     for (const entry of ['apps', 'libs', 'tools', 'tsconfig.base.json', 'tsconfig.build.json']) {
