@@ -32,14 +32,14 @@ describe('the production build', () => {
       await cp(path.join(ROOT, entry), path.join(outRoot, entry), { recursive: true, filter: sources });
     }
     await symlink(path.join(ROOT, 'node_modules'), path.join(outRoot, 'node_modules'), 'dir');
+    // The repository's package.json: its "type" makes the build ES modules, and its map of
+    // `#osa/*` to ./dist/... resolves the libraries to this build.
+    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(path.join(outRoot, 'package.json'), JSON.stringify({ name: pkg.name, type: pkg.type, imports: pkg.imports }));
     execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', 'tsconfig.build.json'], {
       cwd: outRoot,
       stdio: 'inherit',
     });
-    // The repository's package.json maps `#osa/*` to ./dist/..., so a copy beside this dist/
-    // resolves the libraries to this build.
-    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
-    await writeFile(path.join(outRoot, 'package.json'), JSON.stringify({ name: pkg.name, type: pkg.type, imports: pkg.imports }));
     files = (await readdir(path.join(outRoot, 'dist'), { recursive: true, withFileTypes: true }))
       .filter((entry) => entry.isFile())
       .map((entry) => path.relative(path.join(outRoot, 'dist'), path.join(entry.parentPath, entry.name)));
