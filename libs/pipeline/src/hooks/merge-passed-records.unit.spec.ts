@@ -40,7 +40,13 @@ describe(mergePassedRecords.name, () => {
     const passedFile = path.join(dir, 'passed.jsonl');
     const result = await mergePassedRecords(path.join(dir, 'batch.jsonl'), passedFile, hooks);
     const text = await readFile(passedFile, 'utf8');
-    return { result, passed: text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+    return {
+      result,
+      passed: text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    };
   };
 
   it("publishes a record only when every hook passed it, in batch order, with every hook's features", async () => {
