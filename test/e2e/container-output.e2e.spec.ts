@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { asc, eq } from 'drizzle-orm';
-import { records } from '#osa/persistence';
+import { records } from '#osa/testing';
 import { fixture, PipelineHarness } from '../support/pipeline-harness.js';
 
 /**

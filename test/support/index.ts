@@ -1,3 +1,4 @@
+export * from './persistence-tables.js';
 export * from './test-database.js';
 export * from './test-redis.js';
 export * from './wait-for.js';

@@ -11,4 +11,5 @@ export * from './repositories/run-ledger.js';
 export type { HookedBatch, SourcedBatch } from './repositories/batch.repository.js';
 export type { CreateRunOutcome, NewRun, RunUpdate } from './repositories/ingest-run.repository.js';
 export type { ReplayOutcome, ReplayOverride, ReplayRequest, ReplayedBatch, SkippedBatch } from './repositories/replay.repository.js';
-export * from './schema/tables.js';
+// The tables are not exported: only RunLedger (and the convention and record repositories) write them.
+export type { IngestBatchRow, IngestRunRow, OutboxEventRow, RecordIssueRow } from './schema/tables.js';

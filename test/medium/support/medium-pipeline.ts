@@ -4,18 +4,7 @@ import path from 'node:path';
 import { asc, eq } from 'drizzle-orm';
 import { type AppConfig, loadConfig } from '#osa/config';
 import { type Convention, validateConvention } from '#osa/domain';
-import {
-  ConventionRepository,
-  ingestBatches,
-  ingestRuns,
-  outboxEvents,
-  OutboxRepository,
-  RecordRepository,
-  recordIssues,
-  records,
-  RunLedger,
-  RunReadModel,
-} from '#osa/persistence';
+import { ConventionRepository, OutboxRepository, RecordRepository, RunLedger, RunReadModel } from '#osa/persistence';
 import {
   BackpressureGate,
   ExhaustionService,
@@ -29,7 +18,7 @@ import {
   StartIngestService,
 } from '#osa/pipeline';
 import { QueueName } from '#osa/queues';
-import { createTestDatabase, type TestDatabase } from '#osa/testing';
+import { createTestDatabase, ingestBatches, ingestRuns, outboxEvents, recordIssues, records, type TestDatabase } from '#osa/testing';
 import { FakeContainerRunner, flagHook } from './fake-container-runner.js';
 import { InMemoryQueues } from './in-memory-queues.js';
 
