@@ -120,6 +120,23 @@ describe(IngestionsController.name, () => {
       const issues = await json(await dashboard.api(`/api/ingestions/${runId}/issues?batch=0&limit=5`));
       expect(issues.body.items).toHaveLength(2);
       expect(issues.body.items.every((i: { batchIndex: number }) => i.batchIndex === 0)).toBe(true);
+      expect(issues.body).toMatchObject({ total: 2, limit: 5, offset: 0 });
+
+      // Paged by kind across batches: every rejected record once, in the order written.
+      const firstPage = await json(await dashboard.api(`/api/ingestions/${runId}/issues?kind=rejected&limit=4`));
+      expect(firstPage.body).toMatchObject({ total: 7, limit: 4, offset: 0 });
+      const lastPage = await json(await dashboard.api(`/api/ingestions/${runId}/issues?kind=rejected&limit=4&offset=4`));
+      expect(lastPage.body).toMatchObject({ total: 7, limit: 4, offset: 4 });
+      const paged = [...firstPage.body.items, ...lastPage.body.items] as Array<{ id: number; kind: string }>;
+      expect(paged).toHaveLength(7);
+      expect(paged.every((i) => i.kind === 'rejected')).toBe(true);
+      expect(new Set(paged.map((i) => i.id)).size).toBe(7);
+      const oneBatch = await json(await dashboard.api(`/api/ingestions/${runId}/issues?batch=3&kind=rejected`));
+      expect(oneBatch.body.items.map((i: { batchIndex: number }) => i.batchIndex)).toEqual([3]);
+      expect((await json(await dashboard.api(`/api/ingestions/${runId}/issues?kind=invalid_json`))).body).toMatchObject({ total: 0, items: [] });
+      const badPage = await json(await dashboard.api(`/api/ingestions/${runId}/issues?kind=Not%20a%20kind&offset=-1`));
+      expect(badPage.status).toBe(400);
+      expect(badPage.body.issues.map((i: { field: string }) => i.field).sort()).toEqual(['kind', 'offset']);
 
       const list = await json(await dashboard.api('/api/ingestions?convention=api-multi&status=completed&limit=1&offset=0'));
       expect(list.body).toMatchObject({ total: 1, limit: 1, offset: 0, items: [{ id: runId }] });

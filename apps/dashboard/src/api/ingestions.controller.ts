@@ -20,8 +20,14 @@ export const listQuerySchema = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 export const issuesQuerySchema = z.object({
-  batch: z.coerce.number().int().min(0).optional(),
+  batch: z.coerce.number().int().min(0).optional().describe("only this batch's issues"),
+  kind: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be an issue kind such as invalid_json')
+    .optional()
+    .describe('only issues of this kind (the run card counts them in issuesByKind)'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
 });
 export const replayBodySchema = z
   .object({
@@ -81,9 +87,9 @@ export class IngestionsController {
   @Get(':id/issues')
   async issues(@Param() params: unknown, @Query() query: unknown) {
     const { id } = parseInput(runPathSchema, params, 'path');
-    const { batch, limit } = parseInput(issuesQuerySchema, query, 'query');
+    const { batch, ...page } = parseInput(issuesQuerySchema, query, 'query');
     if (!(await this.runs.exists(id))) throw new NotFoundException(`no run ${id}`);
-    return { items: await this.runs.listIssues(id, batch, limit), limit };
+    return this.runs.listIssues(id, { batchIndex: batch, ...page });
   }
 
   /** Re-runs the run's batches that failed in the hooks or the publisher (see ReplayService). */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { type RunListFilter, RunReadModel } from '#osa/persistence';
+import { type IssueListFilter, type RunListFilter, RunReadModel } from '#osa/persistence';
 
 /** What the API shows of runs: list rows, the run card, issues. Reads only, all through RunReadModel. */
 @Injectable()
@@ -43,7 +43,8 @@ export class RunQueryService {
     };
   }
 
-  async listIssues(runId: string, batchIndex: number | undefined, limit: number) {
-    return (await this.reads.listIssues(runId, { batchIndex, limit })).items;
+  /** One page of the run's issues, narrowed to a batch and a kind; `total` counts every match. */
+  listIssues(runId: string, filter: IssueListFilter) {
+    return this.reads.listIssues(runId, filter);
   }
 }

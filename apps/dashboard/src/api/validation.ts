@@ -136,7 +136,9 @@ export const issuesPageSchema = z.object({
       createdAt: isoTime,
     }),
   ),
+  total: count.describe('issues matching the filter, on every page'),
   limit: count,
+  offset: count,
 });
 
 export const replayAcceptedSchema = z.object({
