@@ -59,7 +59,12 @@ export function percentile(values: readonly number[], p: number): number {
 export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** Polls `check` until it returns a value, failing after `timeoutMs` (every bench bounds its loops). */
-export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 20): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs: number,
+  intervalMs = 20,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -215,8 +220,8 @@ export class InProcessRunner implements ContainerRunner {
     private readonly options: InProcessRunnerOptions,
   ) {}
 
-  async capacity(): Promise<CapacityReport> {
-    return { available: true };
+  capacity(): Promise<CapacityReport> {
+    return Promise.resolve({ available: true });
   }
 
   async run(request: ContainerRunRequest): Promise<ContainerRunResult> {

@@ -12,6 +12,8 @@ interface PgConnection {
   stream: NodeJS.WritableStream & { writableNeedDrain?: boolean };
 }
 
+type ChunkSource = AsyncIterable<Buffer | string> | Iterable<Buffer | string>;
+
 class CopyIn {
   rowCount = 0;
   readonly done: Promise<number>;
@@ -21,7 +23,7 @@ class CopyIn {
 
   constructor(
     readonly text: string,
-    private readonly source: AsyncIterable<Buffer | string>,
+    private readonly source: ChunkSource,
   ) {
     this.done = new Promise((resolve, reject) => {
       this.resolve = resolve;
@@ -72,7 +74,7 @@ class CopyIn {
 }
 
 /** Runs `COPY <table> (...) FROM STDIN` with the given text-format chunks; resolves the row count. */
-export function copyFrom(client: pg.ClientBase, text: string, source: AsyncIterable<Buffer | string>): Promise<number> {
+export function copyFrom(client: pg.ClientBase, text: string, source: ChunkSource): Promise<number> {
   const copy = new CopyIn(text, source);
   (client as unknown as { query(q: unknown): void }).query(copy);
   return copy.done;

@@ -58,7 +58,9 @@ async function measure(records: number) {
       }),
     );
     await startStageServices(env, services);
-    const idle = Object.fromEntries(await Promise.all(services.map(async (s) => [s.name, mb((await processMemory(s.child.pid!)).VmRSS)])));
+    const idle = Object.fromEntries(
+      await Promise.all(services.map(async (s): Promise<[string, number]> => [s.name, mb((await processMemory(s.child.pid!)).VmRSS)])),
+    );
     const started = now();
     await start.add('start-ingest', { conventionId: 'bench-memory', batchSize: records }, { attempts: 1 });
     const runId = await until(
@@ -71,8 +73,8 @@ async function measure(records: number) {
     if (run.status !== 'completed' || run.publishedCount !== records)
       throw new Error(`memory run ended ${run.status} with ${run.publishedCount}/${records} published: ${run.failureReason ?? ''}`);
     const peakRssMb = Object.fromEntries(
-      await Promise.all(services.map(async (s) => [s.name, mb((await processMemory(s.child.pid!)).VmHWM)])),
-    ) as Record<string, number>;
+      await Promise.all(services.map(async (s): Promise<[string, number]> => [s.name, mb((await processMemory(s.child.pid!)).VmHWM)])),
+    );
     // Attempts are numbered per start by the database: the batch row says which one committed.
     const batch = await env.reads.findBatch(runId, 0);
     const batchFile = path.join(env.dataDir, BatchLayout.batchFile(runId, 0, batch?.ingesterAttempt ?? 1));

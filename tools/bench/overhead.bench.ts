@@ -18,6 +18,10 @@ const SPAWN_BATCHES = Number(process.env.BENCH_OVERHEAD_SPAWN_BATCHES ?? 200);
 const TIMEOUT_MS = 100_000;
 
 type Stats = ReturnType<BatchTimer['stats']>;
+/** A floor job: the batch it stands for. */
+interface FloorJob {
+  n: number;
+}
 
 /**
  * Per-batch orchestration overhead: batches of one record through all three stages (zero hooks,
@@ -91,7 +95,7 @@ async function pipeline(batches: number, runner: 'in-process' | 'process', hooks
         `overhead run ended ${run.status} with ${run.batchesPublished}/${batches} batches, ${run.publishedCount} published: ${run.failureReason ?? ''}`,
       );
     }
-    await until('the last completion event', async () => timer!.finished.size >= batches, 5000);
+    await until('the last completion event', () => timer!.finished.size >= batches, 5000);
     return timer.stats(batches);
   } finally {
     await timer?.close();
@@ -123,17 +127,17 @@ async function rawChain(batches: number): Promise<Stats> {
   const opts = (id: string) => ({ jobId: id, attempts: 1, ...RETENTION });
   const concurrency = (stage: 'ingester' | 'hooks' | 'publisher') => env.config.stages[stage].concurrency;
   const workers = [
-    new Worker(
+    new Worker<FloorJob>(
       names.a,
       async (job) => {
-        const n = job.data.n as number;
+        const n = job.data.n;
         await pool.query("INSERT INTO floor_batches VALUES ($1, $2, 'sourced') ON CONFLICT DO NOTHING", [runId, n]);
         await queues.b.add('b', { n }, opts(`b-${n}`));
         if (n + 1 < batches) await queues.a.add('a', { n: n + 1 }, opts(`a-${n + 1}`));
       },
       { connection, prefix, concurrency: concurrency('ingester') },
     ),
-    new Worker(
+    new Worker<FloorJob>(
       names.b,
       async (job) => {
         await pool.query("UPDATE floor_batches SET state = 'hooked' WHERE run_id = $1 AND batch_index = $2 AND state = 'sourced'", [
@@ -144,7 +148,7 @@ async function rawChain(batches: number): Promise<Stats> {
       },
       { connection, prefix, concurrency: concurrency('hooks') },
     ),
-    new Worker(
+    new Worker<FloorJob>(
       names.c,
       async (job) => {
         await pool.query("UPDATE floor_batches SET state = 'published' WHERE run_id = $1 AND batch_index = $2 AND state = 'hooked'", [
@@ -158,7 +162,7 @@ async function rawChain(batches: number): Promise<Stats> {
   const timer = await BatchTimer.open({ redisUrl: env.config.redisUrl, prefix }, names.a, names.c, (id) => Number(id.slice(2)));
   try {
     await queues.a.add('a', { n: 0 }, opts('a-0'));
-    await until('the raw chain', async () => timer.finished.size >= batches, TIMEOUT_MS, 50);
+    await until('the raw chain', () => timer.finished.size >= batches, TIMEOUT_MS, 50);
     const { rows } = await pool.query<{ n: string }>("SELECT count(*) AS n FROM floor_batches WHERE state = 'published'");
     if (Number(rows[0]!.n) !== batches) throw new Error(`raw chain published ${rows[0]!.n}/${batches}`);
     return timer.stats(batches);

@@ -195,19 +195,11 @@ async function timeCopy(env: BenchEnvironment, rows: { records: string[]; featur
   try {
     const started = now();
     await client.query('BEGIN');
-    await copyFrom(
-      client,
-      'COPY floor_records (id, convention_id, source_id, run_id, batch_index, metadata, files) FROM STDIN',
-      iterate(rows.records),
-    );
-    await copyFrom(client, 'COPY floor_features (record_id, hook, features) FROM STDIN', iterate(rows.features));
+    await copyFrom(client, 'COPY floor_records (id, convention_id, source_id, run_id, batch_index, metadata, files) FROM STDIN', rows.records);
+    await copyFrom(client, 'COPY floor_features (record_id, hook, features) FROM STDIN', rows.features);
     await client.query('COMMIT');
     return now() - started;
   } finally {
     client.release();
   }
-}
-
-async function* iterate(chunks: string[]): AsyncGenerator<string> {
-  for (const chunk of chunks) yield chunk;
 }

@@ -31,7 +31,8 @@ export class NextBatchProcessor extends StageProcessor {
       throw deferral(hold.signal);
     }
     if (result.outcome === 'backpressure-exhausted') {
-      this.logger.warn(`run ${job.data.runId.slice(0, 8)}: ingestion stopped by backpressure (${result.hold.signal}: ${result.hold.message})`);
+      const { runId } = this.service.parse(job.data);
+      this.logger.warn(`run ${runId.slice(0, 8)}: ingestion stopped by backpressure (${result.hold.signal}: ${result.hold.message})`);
     }
     return result;
   }

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
@@ -9,6 +10,7 @@ import type { DashboardEnv } from '../dashboard-env.js';
 import { basicAuth } from './basic-auth.middleware.js';
 
 export const QUEUE_BOARD_ROUTE = '/queues';
+type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 const BOARD_ADAPTER = Symbol('BOARD_ADAPTER');
 const BOARD_ENV = Symbol('BOARD_ENV');
 
@@ -49,10 +51,11 @@ export class QueueBoardModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    const chain = [];
+    const chain: Middleware[] = [];
     if (this.env.basicAuth) chain.push(basicAuth(this.env.basicAuth));
     else new Logger('QueueBoard').warn('Bull Board is served WITHOUT authentication (DASHBOARD_INSECURE_DEV=true)');
-    chain.push(this.adapter.getRouter());
+    // The adapter types its Express router as `any`.
+    chain.push(this.adapter.getRouter() as Middleware);
     consumer.apply(...chain).forRoutes(QUEUE_BOARD_ROUTE);
   }
 }

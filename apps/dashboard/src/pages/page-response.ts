@@ -29,10 +29,17 @@ export class PageErrorFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<ServerResponse>();
     const status = exception.getStatus();
     const body = exception.getResponse();
-    const message = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? exception.message);
-    const title = typeof body === 'object' && body && 'error' in body ? String((body as { error: unknown }).error) : exception.name;
+    const message = typeof body === 'string' ? body : (describeMessage((body as { message?: unknown }).message) ?? exception.message);
+    const title = typeof body === 'object' && body && 'error' in body ? String(body.error) : exception.name;
     const wwwAuthenticate = response.getHeader('WWW-Authenticate');
     if (wwwAuthenticate === undefined && status === 401) response.setHeader('WWW-Authenticate', 'Bearer realm="osa-ingest"');
     sendPage(response, errorPage(status, title, message), status);
   }
+}
+
+/** Nest's `message` is a string, or a list of them from validation (joined as String joins them). */
+function describeMessage(message: unknown): string | undefined {
+  if (typeof message === 'string') return message;
+  if (Array.isArray(message)) return message.join(',');
+  return undefined;
 }

@@ -17,7 +17,7 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-const DISABLED: Tracing = { enabled: false, shutdown: async () => undefined };
+const DISABLED: Tracing = { enabled: false, shutdown: () => Promise.resolve() };
 
 let active: { provider: NodeTracerProvider; telemetry: Telemetry } | undefined;
 

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { formatIssues, hookErrorLineSchema, hookFeatureLineSchema, hookRejectionLineSchema, type RecordIssue } from '#osa/domain';
 import { type ContainerOutputLimits, DEFAULT_CONTAINER_OUTPUT_LIMITS, readJsonLines } from '#osa/storage';
 import type { BatchRecords } from './batch-records.js';
-import type { CheckpointPart, OutcomeLine } from './hook-checkpoint.js';
+import type { CheckpointPart } from './hook-checkpoint.js';
 import { OutcomeLineTally } from './outcome-line-tally.js';
 
 const HOOK_OUTPUTS = [
@@ -74,7 +74,7 @@ export async function absorbHookOutput(args: {
       // replaced below, so nothing waits in memory for the files to end. Every further line is
       // an unusable line of its own, so a record's lines are each accounted once.
       const nth = tally.add(position, fileIndex, line.lineNumber);
-      if (nth === 1) await part.add({ id, outcome: output.outcome, ...withoutId(result.value as { id: string }) } as OutcomeLine);
+      if (nth === 1) await part.add({ id, outcome: output.outcome, ...withoutId(result.value as { id: string }) });
       else
         await invalid(
           'duplicate_outcome',

@@ -178,6 +178,7 @@ export class HookExecutor {
     if (job.hook.config) await writeFile(path.join(inDir, 'config.json'), JSON.stringify(job.hook.config));
 
     let failure: unknown;
+    let failed = false;
     try {
       await this.runner.run({
         role: 'hook',
@@ -196,13 +197,14 @@ export class HookExecutor {
       });
     } catch (err) {
       failure = err;
+      failed = true;
     }
     this.stats.containerRuns++;
     if (failure instanceof OOMError) this.stats.oomKills++;
-    this.observer?.containerRun('hooks', job.hook.name, failure === undefined ? 'succeeded' : describeFailure(failure).kind);
+    this.observer?.containerRun('hooks', job.hook.name, failed ? describeFailure(failure).kind : 'succeeded');
     // What a killed container finished is kept; only a clean or a killed run has output to trust.
     const killed = failure instanceof OOMError || (failure instanceof TransientError && failure.kind === ErrorKind.Timeout);
-    if (failure === undefined || killed) {
+    if (!failed || killed) {
       const part = await checkpoint.openPart(`a${job.attempt}-s${step}`);
       await absorbHookOutput({
         limits: this.outputLimits,
@@ -215,7 +217,7 @@ export class HookExecutor {
       });
       await part.commit();
     }
-    if (failure !== undefined) throw failure;
+    if (failed) throw failure;
   }
 
   /** Smallest first, so the records that fit finish before a large one exhausts the memory. */

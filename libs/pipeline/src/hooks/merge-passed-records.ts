@@ -44,7 +44,7 @@ export async function mergePassedRecords(
     }
     await writer.close();
   } catch (err) {
-    writer.abort();
+    await writer.abort();
     throw err;
   } finally {
     await reader.close();

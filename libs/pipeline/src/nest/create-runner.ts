@@ -24,6 +24,8 @@ export async function createRunner(config: AppConfig, logger: LoggerService): Pr
   const server = env.K8S_API_SERVER;
   const kubeConfig = server ? k8s.kubeConfigForServer(server) : k8s.kubeConfigFromEnv(env);
   return new k8s.KubernetesJobRunner(k8s.parseKubernetesRunnerConfig(env), k8s.createKubernetesApis(kubeConfig), {
-    warn: (msg, fields) => logger.warn({ msg, ...fields }),
+    warn: (msg, fields) => {
+      logger.warn({ msg, ...fields });
+    },
   });
 }

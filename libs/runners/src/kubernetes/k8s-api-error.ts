@@ -17,13 +17,13 @@ interface StatusBody {
 
 /** The HTTP status of a client-node ApiException, or undefined for anything else. */
 export function apiStatusCode(err: unknown): number | undefined {
-  return err instanceof ApiException ? (err.code as number) : undefined;
+  return err instanceof ApiException ? err.code : undefined;
 }
 
 /** The API server's Status object from an ApiException (its body is raw text in client-node 1.x). */
 export function apiStatus(err: unknown): StatusBody {
   const body = (err as { body?: unknown }).body;
-  if (typeof body === 'object' && body !== null) return body as StatusBody;
+  if (typeof body === 'object' && body !== null) return body;
   if (typeof body !== 'string') return {};
   try {
     return JSON.parse(body) as StatusBody;

@@ -152,7 +152,8 @@ export class KubernetesJobRunner implements ContainerRunner {
 
   private async create(req: Request): Promise<V1Job> {
     // Missing sub-paths would be created by the kubelet as root, unwritable for uid 1000.
-    await Promise.all(Object.values(req.subDirs).map((d) => mkdir(path.join(this.config.dataMountPath, d), { recursive: true })));
+    const { in: input, out, files } = req.subDirs;
+    await Promise.all([input, out, files].map((d) => mkdir(path.join(this.config.dataMountPath, d), { recursive: true })));
     const body = buildJob({ request: req, memoryBytes: req.memoryBytes, dirs: req.subDirs, spec: req.spec, config: this.config });
     const created = await this.gateway.createJob(body);
     if (created) return created;

@@ -134,14 +134,15 @@ export function superviseProcess(options: SuperviseOptions): Promise<SupervisedE
 
     const timeout = setTimeout(() => kill('timeout'), options.timeoutMs);
     let sampling = false;
-    const sampler = setInterval(async () => {
+    const sample = async () => {
       if (sampling || ending || !processes) return;
       sampling = true;
       const rss = await processes.residentBytes();
       sampling = false;
       peakRssBytes = Math.max(peakRssBytes, rss);
       if (rss > options.memoryBytes) kill('oom');
-    }, options.sampleIntervalMs ?? 50);
+    };
+    const sampler = setInterval(() => void sample(), options.sampleIntervalMs ?? 50);
     // Last: an already aborted signal ends the container at once, which clears the timers above.
     const onAbort = () => kill('aborted');
     options.signal?.addEventListener('abort', onAbort, { once: true });
