@@ -35,6 +35,11 @@ describe('backpressure', () => {
     expect(done.deferredMs).toBeLessThanOrEqual(done.completedAt!.getTime() - done.createdAt.getTime());
     const metrics = await harness.get('ingester', StageMetrics).metrics();
     expect(metrics).toMatch(new RegExp(`osa_backpressure_deferrals_total\\{[^}]*signal="local_slots"[^}]*\\} ${done.deferrals}\\b`));
+    expect(metrics).toMatch(/osa_backpressure_max_wait_seconds\{[^}]*\} 3600\b/);
+    // Each held pull's wait is kept on the batch it sourced, ending when the batch was sourced.
+    const held = (await harness.reads.listBatches(runId)).items.filter((b) => b.waitedFrom !== null);
+    expect(held.length).toBeGreaterThan(0);
+    for (const b of held) expect(b.waitedFrom!.getTime()).toBeLessThanOrEqual(b.sourcedAt!.getTime());
   });
 
   it('never lets more than one batch wait downstream with a lag limit of 1', async () => {

@@ -30,7 +30,13 @@ function exportedNames(): Set<string> {
   const never = async (): Promise<never> => {
     throw new Error('not scraped: only the registered names are read');
   };
-  const metrics = new StageMetrics('dashboard-check', { queueDepth: never, activeRuns: never, longestRunStallSeconds: never });
+  const metrics = new StageMetrics('dashboard-check', {
+    queueDepth: never,
+    activeRuns: never,
+    longestRunStallSeconds: never,
+    longestBackpressureWaitSeconds: never,
+    backpressureMaxWaitSeconds: 3600,
+  });
   const names = new Set<string>(['up']); // Prometheus's own, per scraped target
   for (const metric of metrics.registry.getMetricsAsArray()) {
     const { name, type } = metric as unknown as { name: string; type: MetricType };

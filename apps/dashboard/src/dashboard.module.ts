@@ -26,7 +26,7 @@ export class DashboardModule {
       imports: [
         PipelineInfrastructureModule.forRoot(config, 'dashboard'),
         ControlPlaneModule,
-        MetricsModule.forRoot('dashboard', { runsSource: RunReadModel }),
+        MetricsModule.forRoot('dashboard', { runsSource: RunReadModel, backpressureMaxWaitMs: config.backpressure.maxWaitMs }),
         QueueBoardModule.forRoot(env),
         AuthModule.forRoot(env, { open: [HealthController, MetricsController] }),
         PagesModule,

@@ -14,7 +14,7 @@ export class HookRunnerModule {
       imports: [
         PipelineInfrastructureModule.forRoot(config, 'hook-runner'),
         HooksStageModule,
-        MetricsModule.forRoot('hook-runner', { runsSource: RunReadModel }),
+        MetricsModule.forRoot('hook-runner', { runsSource: RunReadModel, backpressureMaxWaitMs: config.backpressure.maxWaitMs }),
       ],
       controllers: [HealthController],
       providers: [BatchReadyProcessor, provideStageWorkers(BatchReadyProcessor)],

@@ -17,7 +17,7 @@ export class IngesterRunnerModule {
         PipelineInfrastructureModule.forRoot(config, 'ingester-runner'),
         IngesterStageModule,
         ReconcilerModule,
-        MetricsModule.forRoot('ingester-runner', { runsSource: RunReadModel }),
+        MetricsModule.forRoot('ingester-runner', { runsSource: RunReadModel, backpressureMaxWaitMs: config.backpressure.maxWaitMs }),
       ],
       controllers: [HealthController],
       providers: [StartIngestProcessor, NextBatchProcessor, provideStageWorkers(StartIngestProcessor, NextBatchProcessor), ReconcilerLoop],

@@ -14,7 +14,7 @@ export class PublisherModule {
       imports: [
         PipelineInfrastructureModule.forRoot(config, 'publisher'),
         PublisherStageModule,
-        MetricsModule.forRoot('publisher', { runsSource: RunReadModel }),
+        MetricsModule.forRoot('publisher', { runsSource: RunReadModel, backpressureMaxWaitMs: config.backpressure.maxWaitMs }),
       ],
       controllers: [HealthController],
       providers: [HooksCompletedProcessor, provideStageWorkers(HooksCompletedProcessor)],

@@ -12,9 +12,10 @@ const QUEUE_STATES = ['wait', 'active', 'delayed', 'prioritized', 'waiting-child
 export interface RunMetricsSource {
   countActiveRuns(): Promise<number>;
   longestRunStallSeconds(): Promise<number>;
+  longestBackpressureWaitSeconds(): Promise<number>;
 }
 
-export function pipelineMetricsSources(queues: readonly Queue[], runs: RunMetricsSource): MetricsSources {
+export function pipelineMetricsSources(queues: readonly Queue[], runs: RunMetricsSource, backpressureMaxWaitMs: number): MetricsSources {
   return {
     async queueDepth() {
       const rows: Array<{ queue: string; state: string; count: number }> = [];
@@ -26,12 +27,16 @@ export function pipelineMetricsSources(queues: readonly Queue[], runs: RunMetric
     },
     activeRuns: () => runs.countActiveRuns(),
     longestRunStallSeconds: () => runs.longestRunStallSeconds(),
+    longestBackpressureWaitSeconds: () => runs.longestBackpressureWaitSeconds(),
+    backpressureMaxWaitSeconds: backpressureMaxWaitMs / 1000,
   };
 }
 
 export interface MetricsModuleOptions {
   /** The token of the RunMetricsSource (the RunReadModel class, provided by PipelineInfrastructureModule). */
   runsSource: InjectionToken;
+  /** BACKPRESSURE_MAX_WAIT_MS (the service's configuration), exported as osa_backpressure_max_wait_seconds. */
+  backpressureMaxWaitMs: number;
   /**
    * Node process metrics (heap, event loop lag, …).
    * @defaultValue true
@@ -57,7 +62,9 @@ export class MetricsModule {
         {
           provide: StageMetrics,
           useFactory: (runs: RunMetricsSource, ...queues: Queue[]) =>
-            new StageMetrics(service, pipelineMetricsSources(queues, runs), { defaultMetrics: options.defaultMetrics }),
+            new StageMetrics(service, pipelineMetricsSources(queues, runs, options.backpressureMaxWaitMs), {
+              defaultMetrics: options.defaultMetrics,
+            }),
           inject: [options.runsSource, ...ALL_QUEUES.map((name) => getQueueToken(name))],
         },
       ],

@@ -8,6 +8,10 @@ export interface MetricsSources {
   activeRuns(): Promise<number>;
   /** Seconds since the ledger last recorded progress for the active run that has gone longest without; 0 with no active run. */
   longestRunStallSeconds(): Promise<number>;
+  /** Seconds the longest current backpressure wait has lasted since its pull was first deferred; 0 when no pull waits. */
+  longestBackpressureWaitSeconds(): Promise<number>;
+  /** BACKPRESSURE_MAX_WAIT_MS in seconds: a wait that reaches it fails the ingestion. */
+  backpressureMaxWaitSeconds: number;
 }
 
 /**
@@ -81,6 +85,20 @@ export class StageMetrics implements ContainerRunObserver {
         this.set(await sources.longestRunStallSeconds());
       },
     });
+    new Gauge({
+      name: 'osa_backpressure_wait_seconds',
+      help: "Seconds the longest current backpressure wait among active runs has lasted, from its pull's first deferral; a pull held only by the failure breaker does not count; 0 with none (read from Postgres on scrape)",
+      registers: [this.registry],
+      async collect() {
+        this.set(await sources.longestBackpressureWaitSeconds());
+      },
+    });
+    // Exported so an alert can compare a wait with the configured maximum without copying it.
+    new Gauge({
+      name: 'osa_backpressure_max_wait_seconds',
+      help: 'BACKPRESSURE_MAX_WAIT_MS in seconds: a backpressure wait that reaches it fails the ingestion with kind backpressure',
+      registers: [this.registry],
+    }).set(sources.backpressureMaxWaitSeconds);
     new Gauge({
       name: 'osa_active_runs',
       help: 'Ingest runs pending or running (read from Postgres on scrape)',

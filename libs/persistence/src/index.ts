@@ -9,7 +9,7 @@ export * from './repositories/outbox.repository.js';
 export * from './repositories/record.repository.js';
 export * from './repositories/run-ledger.js';
 export type { HookedBatch, SourcedBatch } from './repositories/batch.repository.js';
-export type { CreateRunOutcome, NewRun, RunUpdate } from './repositories/ingest-run.repository.js';
+export type { CreateRunOutcome, DeferredPullWait, NewRun, RunUpdate } from './repositories/ingest-run.repository.js';
 export type { ReplayOutcome, ReplayOverride, ReplayRequest, ReplayedBatch, SkippedBatch } from './repositories/replay.repository.js';
 // The tables are not exported: only RunLedger (and the convention and record repositories) write them.
 export type { IngestBatchRow, IngestRunRow, OutboxEventRow, RecordIssueRow } from './schema/tables.js';

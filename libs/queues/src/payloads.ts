@@ -18,7 +18,10 @@ export const batchJobPayloadSchema = z
     batchIndex: z.number().int().min(0),
     /** Backpressure bookkeeping of a deferred next-batch job (kept with job.updateData). */
     deferrals: z.number().int().min(0).optional(),
+    /** Epoch ms when the wait that BACKPRESSURE_MAX_WAIT_MS bounds began (the failure breaker's own pause does not start it). */
     waitingSince: z.number().int().optional(),
+    /** Epoch ms when the pull was first held, by any signal. */
+    heldSince: z.number().int().optional(),
   })
   .strict();
 export type BatchJobPayload = z.output<typeof batchJobPayloadSchema>;

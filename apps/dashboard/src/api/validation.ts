@@ -73,7 +73,11 @@ export const runSummarySchema = z.object({
   counters: z.record(z.string(), count).describe('batches ingested, published and failed; records sourced, published, rejected, errored, invalid'),
   waiting: z.object({
     reason: z.string().nullable().describe('why the ingester waits to pull (backpressure signal and message); null when it does not'),
-    since: isoTime.nullable().describe('when the current wait began'),
+    since: isoTime.nullable().describe("when the held pull's latest deferral was recorded"),
+    heldSince: isoTime.nullable().describe('when the held pull was first deferred, by any signal: the current wait began'),
+    boundedSince: isoTime
+      .nullable()
+      .describe('when the wait that BACKPRESSURE_MAX_WAIT_MS bounds began (null while only the failure breaker holds the pull)'),
     deferrals: count,
     deferredMs: count.describe('time the ingester actually waited, summed over every wait (the current one up to its latest deferral)'),
   }),

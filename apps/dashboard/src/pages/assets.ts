@@ -51,7 +51,7 @@ svg .sw-errored { fill: var(--errored); } svg .sw-invalid { fill: var(--invalid)
 .timeline .axis { stroke: var(--line); }
 .timeline .seg-hooks { fill: var(--hooks); } .timeline .seg-publish { fill: var(--publish); }
 .timeline .seg-failed { fill: var(--errored); } .timeline .seg-open { fill-opacity: .45; }
-.timeline .wait { fill: var(--wait); }
+.timeline .wait { fill: var(--wait); } .timeline .seg-wait { fill: var(--wait); stroke: #d4a72c; stroke-width: 1; }
 .notice { border: 1px solid var(--line); border-left: 4px solid #0969da; padding: .5rem .75rem; background: var(--bg-alt); margin: 1rem 0; }
 .notice.error { border-left-color: var(--errored); }
 pre.logs { background: #0d1117; color: #e6edf3; padding: .5rem; overflow-x: auto; font-size: .8rem; max-height: 20rem; margin: .25rem 0 0; }

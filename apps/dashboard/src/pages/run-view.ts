@@ -20,7 +20,8 @@ export interface RunRowView {
     errored: number;
     invalid: number;
   };
-  waiting: { reason: string | null; since: Date | null; deferrals: number; deferredMs: number };
+  /** `heldSince`: when the held pull was first deferred; `since`: its latest deferral. */
+  waiting: { reason: string | null; since: Date | null; heldSince: Date | null; deferrals: number; deferredMs: number };
   pause: { until: Date | null; reason: string | null };
   latestFailure: { reason: string; kind: string | null } | null;
 }
@@ -38,6 +39,8 @@ export interface BatchView {
   hookedAt: Date | null;
   publishedAt: Date | null;
   failedAt: Date | null;
+  /** When backpressure first held the pull that sourced the batch (null: it was not held); the wait ended at sourcedAt. */
+  waitedFrom: Date | null;
 }
 
 export interface FailedBatchView {

@@ -17,13 +17,18 @@ interface Segment {
   to: number;
 }
 
-/** Where a batch spent its time: waiting for and in the hooks, then the publisher, or failed. */
+/**
+ * Where a batch spent its time: its pull held by backpressure, waiting for and in the hooks, then
+ * the publisher, or failed.
+ */
 function segments(batch: BatchView, end: number): Segment[] {
   const sourced = toMs(batch.sourcedAt) ?? toMs(batch.failedAt) ?? end;
   const hooked = toMs(batch.hookedAt);
   const published = toMs(batch.publishedAt);
   const failed = toMs(batch.failedAt);
+  const waited = toMs(batch.waitedFrom);
   const out: Segment[] = [];
+  if (waited !== undefined && batch.sourcedAt && waited < sourced) out.push({ cls: 'seg-wait', from: waited, to: sourced });
   if (hooked !== undefined) out.push({ cls: 'seg-hooks', from: sourced, to: hooked });
   if (published !== undefined) out.push({ cls: 'seg-publish', from: hooked ?? sourced, to: published });
   if (failed !== undefined) out.push({ cls: 'seg-failed', from: hooked ?? sourced, to: failed });
@@ -33,7 +38,12 @@ function segments(batch: BatchView, end: number): Segment[] {
 }
 
 function batchTitle(b: BatchView): string {
-  const parts = [`batch ${b.batchIndex}: ${b.state}`, `sourced ${formatTime(b.sourcedAt)}`];
+  const parts = [`batch ${b.batchIndex}: ${b.state}`];
+  const waited = toMs(b.waitedFrom);
+  const sourced = toMs(b.sourcedAt);
+  if (waited !== undefined && sourced !== undefined && waited < sourced)
+    parts.push(`pull held by backpressure for ${formatDuration(sourced - waited)}`);
+  parts.push(`sourced ${formatTime(b.sourcedAt)}`);
   if (b.hookedAt) parts.push(`hooked ${formatTime(b.hookedAt)}`);
   if (b.publishedAt) parts.push(`published ${formatTime(b.publishedAt)}`);
   if (b.failedAt) parts.push(`failed ${formatTime(b.failedAt)}`);
@@ -49,7 +59,9 @@ export function timeline(view: RunPageView): Html {
   if (!batches.length) return html`<p class="muted" id="timeline-empty">No batch sourced yet.</p>`;
   const { run } = view;
   const now = view.now.getTime();
-  const times = batches.flatMap((b) => [b.sourcedAt, b.hookedAt, b.publishedAt, b.failedAt].map(toMs).filter((t): t is number => t !== undefined));
+  const times = batches.flatMap((b) =>
+    [b.waitedFrom, b.sourcedAt, b.hookedAt, b.publishedAt, b.failedAt].map(toMs).filter((t): t is number => t !== undefined),
+  );
   const start = Math.min(toMs(run.startedAt) ?? Infinity, ...times);
   const end = Math.max(isActive(run) ? now : (toMs(run.completedAt) ?? 0), ...times, start + 1000);
   const x = (t: number) => LABEL + ((t - start) / (end - start)) * (WIDTH - LABEL - RIGHT);
@@ -63,7 +75,9 @@ export function timeline(view: RunPageView): Html {
         >${f === 0 ? formatTime(start).slice(11) : `+${formatDuration(f * (end - start))}`}</text
       >`;
   });
-  const waitSince = toMs(run.waiting.since);
+  // From the held pull's first deferral: `since` restarts at every deferral.
+  const waitFrom = run.waiting.heldSince ?? run.waiting.since;
+  const waitSince = toMs(waitFrom);
   const wait =
     waitSince !== undefined && isActive(run)
       ? html`<rect
@@ -72,7 +86,7 @@ export function timeline(view: RunPageView): Html {
           y="${AXIS - 4}"
           width="${Math.max(2, x(now) - x(Math.max(waitSince, start))).toFixed(1)}"
           height="${height - AXIS + 4}"
-          ><title>ingester waiting since ${formatTime(run.waiting.since)}: ${run.waiting.reason ?? ''}</title></rect
+          ><title>ingester waiting since ${formatTime(waitFrom)}: ${run.waiting.reason ?? ''}</title></rect
         >`
       : '';
   const rows = batches.map((b, i) => {
@@ -101,7 +115,9 @@ export function timeline(view: RunPageView): Html {
       <li><span class="swatch sw-hooks"></span>sourced → hooked</li>
       <li><span class="swatch sw-publish"></span>hooked → published</li>
       <li><span class="swatch sw-failed"></span>failed</li>
-      <li><span class="swatch sw-wait"></span>ingester held by backpressure (current wait)</li>
+      <li>
+        <span class="swatch sw-wait"></span>ingester held by backpressure (in a row: before the batch's pull; across all rows: the current wait)
+      </li>
       <li>pale: still open</li>
     </ul>
     ${view.batchTotal > view.batches.length ? html`<p class="muted">Showing the last ${view.batches.length} of ${view.batchTotal} batches.</p>` : ''}`;

@@ -20,7 +20,7 @@ function view(batches: Array<Partial<BatchView> & Pick<BatchView, 'batchIndex' |
       ingestionFinishedAt: null,
       completedAt: null,
       counters: { batchesIngested: 0, batchesPublished: 0, batchesFailed: 0, recordsSourced: 0, published: 0, rejected: 0, errored: 0, invalid: 0 },
-      waiting: { reason: null, since: null, deferrals: 0, deferredMs: 0 },
+      waiting: { reason: null, since: null, heldSince: null, deferrals: 0, deferredMs: 0 },
       pause: { until: null, reason: null },
       latestFailure: null,
       ...run,
@@ -38,6 +38,7 @@ function view(batches: Array<Partial<BatchView> & Pick<BatchView, 'batchIndex' |
       hookedAt: null,
       publishedAt: null,
       failedAt: null,
+      waitedFrom: null,
       ...b,
     })),
     batchTotal: batches.length,
@@ -84,17 +85,45 @@ describe('batch timeline', () => {
     expect(svg).not.toContain('class="wait"');
   });
 
-  it("shades the ingester's current backpressure wait across every row", () => {
+  it("shades the ingester's current backpressure wait across every row, from the held pull's first deferral", () => {
     const svg = flat(
       timeline(
         view([{ batchIndex: 0, state: 'sourced' }], {
-          waiting: { reason: 'downstream_lag: 8 batches wait', since: t(60), deferrals: 3, deferredMs: 0 },
+          // The latest of three deferrals was at t=60; the pull has been held since t=30.
+          waiting: { reason: 'downstream_lag: 8 batches wait', since: t(60), heldSince: t(30), deferrals: 3, deferredMs: 0 },
         }),
       ),
     );
     expect(svg).toMatch(
-      /<rect class="wait" x="616\.4" [^>]*><title>ingester waiting since 2026-01-01 12:01:00Z: downstream_lag: 8 batches wait<\/title>/,
+      /<rect class="wait" x="336\.2" [^>]*><title>ingester waiting since 2026-01-01 12:00:30Z: downstream_lag: 8 batches wait<\/title>/,
     );
+  });
+
+  it("shades, in a batch's row, the backpressure wait that held its pull, up to when it was sourced", () => {
+    const svg = flat(
+      timeline(
+        view(
+          [
+            { batchIndex: 0, state: 'published', hookedAt: t(10), publishedAt: t(20) },
+            { batchIndex: 1, state: 'published', waitedFrom: t(25), sourcedAt: t(45), hookedAt: t(50), publishedAt: t(60) },
+            // The ingester failed its pull for good: no batch was sourced, so no wait ends in this row.
+            { batchIndex: 2, state: 'failed', waitedFrom: t(65), sourcedAt: null, failedAt: t(70) },
+          ],
+          { status: 'completed', completedAt: t(100) },
+        ),
+      ),
+    );
+    const rows = [...svg.matchAll(/<g class="tl-row" data-batch="(\d+)" data-state="(\w+)"><title>([^<]*)<\/title>(.*?)<\/g>/g)];
+    expect(rows.map((r) => [...r[4]!.matchAll(/<rect class="([^"]+)"/g)].map((m) => m[1]))).toEqual([
+      ['seg-hooks', 'seg-publish'],
+      ['seg-wait', 'seg-hooks', 'seg-publish'],
+      ['seg-failed'],
+    ]);
+    // t=25 to t=45 of an axis from t=0 (x=56) to t=100 (x=990).
+    expect(rows[1]![4]).toContain('<rect class="seg-wait" x="289.5" y="41" width="186.8" height="10">');
+    expect(rows[1]![3]).toContain('pull held by backpressure for 20 s');
+    expect(rows[0]![3]).not.toContain('held');
+    expect(svg).not.toContain('class="wait"');
   });
 });
 

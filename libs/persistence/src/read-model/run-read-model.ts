@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { BatchState, emptyHookCounts, type HookCounts, ISSUES_TRUNCATED, RunStatus, Stage } from '#osa/domain';
 import type { Database } from '../database/database.js';
-import { longestRunStallSeconds } from '../read/run-progress.query.js';
+import { longestBackpressureWaitSeconds, longestRunStallSeconds } from '../read/run-progress.query.js';
 import {
   type IngestBatchRow,
   ingestBatches,
@@ -153,6 +153,11 @@ export class RunReadModel {
     return longestRunStallSeconds(this.db);
   }
 
+  /** Seconds the longest current backpressure wait has lasted since its pull was first deferred (see longestBackpressureWaitSeconds). */
+  longestBackpressureWaitSeconds(): Promise<number> {
+    return longestBackpressureWaitSeconds(this.db);
+  }
+
   /** The run's ledger row, for the services and tools that work with every column. */
   async findRun(runId: string): Promise<IngestRunRow | undefined> {
     const [row] = await this.db.select().from(ingestRuns).where(eq(ingestRuns.id, runId));
@@ -250,7 +255,14 @@ export function toRunSummary(run: IngestRunRow): RunSummary {
       errored: run.erroredCount,
       invalid: run.invalidCount,
     },
-    waiting: { reason: run.waitingReason, since: run.waitingSince, deferrals: run.deferrals, deferredMs: run.deferredMs },
+    waiting: {
+      reason: run.waitingReason,
+      since: run.waitingSince,
+      heldSince: run.pullHeldSince,
+      boundedSince: run.backpressureWaitSince,
+      deferrals: run.deferrals,
+      deferredMs: run.deferredMs,
+    },
     latestFailure: run.failureReason ? { reason: run.failureReason, kind: run.failureKind } : null,
     createdAt: run.createdAt,
     startedAt: run.startedAt,
@@ -278,6 +290,7 @@ export function toBatchView(batch: IngestBatchRow): BatchView {
     hookedAt: batch.hookedAt,
     publishedAt: batch.publishedAt,
     failedAt: batch.failedAt,
+    waitedFrom: batch.waitedFrom,
     updatedAt: batch.updatedAt,
     failure:
       batch.state === BatchState.Failed

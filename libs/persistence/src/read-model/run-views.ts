@@ -33,7 +33,12 @@ export interface RunCounters {
 /** Backpressure: why the next pull waits now (null reason when it does not) and the waits so far. */
 export interface RunWaiting {
   reason: string | null;
+  /** When the latest deferral of the held pull was recorded. */
   since: Date | null;
+  /** When the held pull was first deferred, by any signal: the current wait so far. */
+  heldSince: Date | null;
+  /** When the wait that BACKPRESSURE_MAX_WAIT_MS bounds began; null while only the failure breaker holds the pull. */
+  boundedSince: Date | null;
   deferrals: number;
   deferredMs: number;
 }
@@ -110,6 +115,8 @@ export interface BatchView {
   hookedAt: Date | null;
   publishedAt: Date | null;
   failedAt: Date | null;
+  /** When backpressure first held the pull that sourced the batch (null: it was not held); the wait ended at sourcedAt. */
+  waitedFrom: Date | null;
   updatedAt: Date;
   failure: BatchFailure | null;
 }

@@ -4,7 +4,7 @@ import { validateConvention } from '#osa/domain';
 import { createTestDatabase, type TestDatabase } from '#osa/testing';
 import { ConventionRepository } from '../repositories/convention.repository.js';
 import { RunLedger } from '../repositories/run-ledger.js';
-import { longestRunStallSeconds } from './run-progress.query.js';
+import { longestBackpressureWaitSeconds, longestRunStallSeconds } from './run-progress.query.js';
 
 /** What the stuck-run alert reads: the ledger's last progress of the stalest active run. */
 describe(longestRunStallSeconds.name, () => {
@@ -56,7 +56,7 @@ describe(longestRunStallSeconds.name, () => {
     });
     await age(a, 30);
     expect(Math.round(await stall())).toBe(30);
-    await ledger.recordDeferral(a, 'downstream_lag: 8 batches wait');
+    await ledger.recordDeferral(a, 'downstream_lag: 8 batches wait', { heldSince: new Date(), boundedSince: new Date() });
     expect(Math.round(await stall())).toBe(30);
 
     const b = await startRun('progress-b');
@@ -64,5 +64,45 @@ describe(longestRunStallSeconds.name, () => {
     expect(Math.round(await stall())).toBe(200);
     await database.db.execute(sql`UPDATE ingest_runs SET status = 'completed' WHERE id = ${b}`);
     expect(Math.round(await stall())).toBe(30);
+  });
+});
+
+/** What the backpressure-wait alert reads: the longest current wait from its pull's first deferral. */
+describe(longestBackpressureWaitSeconds.name, () => {
+  let database: TestDatabase;
+  let ledger: RunLedger;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('backpressure_wait');
+    ledger = new RunLedger(database.db);
+  });
+  afterAll(() => database.drop());
+
+  async function startRun(conventionId: string): Promise<string> {
+    const convention = validateConvention({ id: conventionId, ingester: { command: ['true'] } });
+    await new ConventionRepository().upsert(database.db, convention);
+    const runId = randomUUID();
+    await ledger.createRun({ id: runId, conventionId, startJobId: `start-${runId}`, convention, batchSize: 10, recordLimit: null });
+    return runId;
+  }
+  const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
+  const wait = async () => Math.round((await longestBackpressureWaitSeconds(database.db)) / 60);
+
+  it('counts the longest bounded wait from its first deferral, not the latest; the breaker alone, an ended wait or run do not count', async () => {
+    expect(await wait()).toBe(0);
+    const a = await startRun('wait-a');
+    await ledger.recordDeferral(a, 'failure_breaker: paused', { heldSince: minutesAgo(50) });
+    expect(await wait()).toBe(0);
+    // The breaker held first; a later signal starts the bounded wait.
+    await ledger.recordDeferral(a, 'downstream_lag: 8 batches wait', { heldSince: minutesAgo(50), boundedSince: minutesAgo(20) });
+    expect(await wait()).toBe(20);
+
+    const b = await startRun('wait-b');
+    await ledger.recordDeferral(b, 'local_slots: busy', { heldSince: minutesAgo(40), boundedSince: minutesAgo(40) });
+    expect(await wait()).toBe(40);
+    await ledger.clearWaiting(b);
+    expect(await wait()).toBe(20);
+    await database.db.execute(sql`UPDATE ingest_runs SET status = 'completed' WHERE id = ${a}`);
+    expect(await wait()).toBe(0);
   });
 });

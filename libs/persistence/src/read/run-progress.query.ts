@@ -20,6 +20,21 @@ export async function longestRunStallSeconds(db: Executor): Promise<number> {
   return seconds(result.rows[0]?.seconds);
 }
 
+/**
+ * Seconds the longest current backpressure wait among active runs has lasted, from the first
+ * deferral of the held pull (not the latest one), counting only the wait that
+ * BACKPRESSURE_MAX_WAIT_MS bounds: a pull held only by the failure breaker does not count. 0
+ * when no pull waits. One number over all runs, like longestRunStallSeconds. The wait's start is
+ * the ingester's clock, the one its own maximum is checked against.
+ */
+export async function longestBackpressureWaitSeconds(db: Executor): Promise<number> {
+  const result = await db.execute<{ seconds: string | number | null }>(sql`
+    SELECT max(extract(epoch FROM now() - backpressure_wait_since)) AS seconds
+    FROM ingest_runs
+    WHERE status IN (${RunStatus.Pending}, ${RunStatus.Running}) AND backpressure_wait_since IS NOT NULL`);
+  return seconds(result.rows[0]?.seconds);
+}
+
 function seconds(value: string | number | null | undefined): number {
   const n = Number(value ?? 0);
   return Number.isFinite(n) ? Math.max(0, n) : 0;

@@ -11,6 +11,8 @@ export interface SourcedBatch {
   invalidCount: number;
   hasMore: boolean;
   nextSession: unknown;
+  /** When backpressure first held the pull that sourced the batch; omitted when it was not held. */
+  waitedFrom?: Date;
 }
 
 export interface HookedBatch {
@@ -53,6 +55,7 @@ export class BatchRepository {
       .values({
         ...batch,
         nextSession: batch.nextSession ?? null,
+        waitedFrom: batch.waitedFrom ?? null,
         state: batch.recordCount > 0 ? BatchState.Sourced : BatchState.Empty,
       })
       .onConflictDoNothing()

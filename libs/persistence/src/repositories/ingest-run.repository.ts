@@ -11,7 +11,13 @@ const ACTIVE = [RunStatus.Pending, RunStatus.Running];
 const deferredWithCurrentWait = sql`${ingestRuns.deferredMs} + coalesce(greatest(0, floor(extract(epoch from now() - ${ingestRuns.waitingSince}) * 1000)::bigint), 0)`;
 
 /** Ends the current backpressure wait: counts the time it took and clears why. */
-const endWait = { deferredMs: deferredWithCurrentWait, waitingSince: null, waitingReason: null } as const;
+const endWait = {
+  deferredMs: deferredWithCurrentWait,
+  waitingSince: null,
+  waitingReason: null,
+  pullHeldSince: null,
+  backpressureWaitSince: null,
+} as const;
 
 export interface NewRun {
   id: string;
@@ -27,6 +33,14 @@ export type CreateRunOutcome =
   /** The same start job ran before (a retry or a stall): its run is returned, nothing is created. */
   | { outcome: 'existing'; run: IngestRunRow }
   | { outcome: 'active-run-exists'; activeRunId: string | undefined };
+
+/** The clocks of a held pull, as its job carries them. */
+export interface DeferredPullWait {
+  /** When the pull was first held, by any signal. */
+  heldSince: Date;
+  /** When the wait that BACKPRESSURE_MAX_WAIT_MS bounds began; undefined while only the failure breaker holds the pull. */
+  boundedSince?: Date;
+}
 
 /** Counter changes applied together with a ledger transition. */
 export interface RunCounterDelta {
@@ -182,9 +196,11 @@ export class IngestRunRepository {
   /**
    * Records a deferral and why the ingester waits (backpressure), for operators. The wait is
    * measured, not planned: the time since the previous deferral of the same wait is added, and
-   * clearWaiting or the end of the ingestion adds the rest.
+   * clearWaiting or the end of the ingestion adds the rest. The held pull's own clocks (when it
+   * was first held, when its bounded wait began) come from its job, which carries them from
+   * deferral to deferral.
    */
-  async recordDeferral(db: Executor, runId: string, reason: string): Promise<IngestRunRow | undefined> {
+  async recordDeferral(db: Executor, runId: string, reason: string, wait: DeferredPullWait): Promise<IngestRunRow | undefined> {
     const [row] = await db
       .update(ingestRuns)
       .set({
@@ -192,6 +208,8 @@ export class IngestRunRepository {
         deferredMs: deferredWithCurrentWait,
         waitingSince: sql`now()`,
         waitingReason: reason,
+        pullHeldSince: wait.heldSince,
+        backpressureWaitSince: wait.boundedSince ?? null,
         updatedAt: sql`now()`,
       })
       .where(and(eq(ingestRuns.id, runId), inArray(ingestRuns.status, ACTIVE)))

@@ -2,7 +2,14 @@ import { type FailureRecord, ingestBatchPublished, type RecordIssue } from '#osa
 import type { Database, Executor } from '../database/database.js';
 import type { IngestBatchRow, IngestRunRow } from '../schema/tables.js';
 import { BatchRepository, type HookedBatch, type SourcedBatch } from './batch.repository.js';
-import { type CreateRunOutcome, IngestRunRepository, type NewRun, type RunUpdate, RunTerminalError } from './ingest-run.repository.js';
+import {
+  type CreateRunOutcome,
+  type DeferredPullWait,
+  IngestRunRepository,
+  type NewRun,
+  type RunUpdate,
+  RunTerminalError,
+} from './ingest-run.repository.js';
 import { OutboxRepository } from './outbox.repository.js';
 import { RecordIssueRepository } from './record-issue.repository.js';
 import { type ReplayOutcome, ReplayRepository, type ReplayRequest } from './replay.repository.js';
@@ -58,8 +65,8 @@ export class RunLedger {
   }
 
   /** Backpressure held the next pull: counts the deferral and starts (or continues) the wait. */
-  recordDeferral(runId: string, reason: string): Promise<IngestRunRow | undefined> {
-    return this.runs.recordDeferral(this.db, runId, reason);
+  recordDeferral(runId: string, reason: string, wait: DeferredPullWait): Promise<IngestRunRow | undefined> {
+    return this.runs.recordDeferral(this.db, runId, reason, wait);
   }
 
   /** The held pull goes on: the wait ends and the time it took is counted. */

@@ -34,8 +34,12 @@ export const ingestRuns = pgTable('ingest_runs', {
   deferrals: integer('deferrals').notNull().default(0),
   deferredMs: bigint('deferred_ms', { mode: 'number' }).notNull().default(0),
   waitingReason: text('waiting_reason'),
-  /** When the current backpressure wait began (null while the ingester is not waiting). */
+  /** When the latest deferral of the held pull was recorded (null while the ingester is not waiting). */
   waitingSince: timestamp('waiting_since', { withTimezone: true }),
+  /** When the current pull was first held, by any signal (null while the ingester is not waiting). */
+  pullHeldSince: timestamp('pull_held_since', { withTimezone: true }),
+  /** When the current pull's wait bounded by BACKPRESSURE_MAX_WAIT_MS began (null while only the failure breaker holds it). */
+  backpressureWaitSince: timestamp('backpressure_wait_since', { withTimezone: true }),
   pausedUntil: timestamp('paused_until', { withTimezone: true }),
   pauseReason: text('pause_reason'),
   breakerBaselineIngested: integer('breaker_baseline_ingested').notNull().default(0),
@@ -71,6 +75,8 @@ export const ingestBatches = pgTable(
     hookedAt: timestamp('hooked_at', { withTimezone: true }),
     publishedAt: timestamp('published_at', { withTimezone: true }),
     failedAt: timestamp('failed_at', { withTimezone: true }),
+    /** When the pull that sourced the batch was first held by backpressure (null: it was not held). */
+    waitedFrom: timestamp('waited_from', { withTimezone: true }),
     ...timestamps,
   },
   (t) => [primaryKey({ columns: [t.runId, t.batchIndex] })],

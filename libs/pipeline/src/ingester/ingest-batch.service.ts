@@ -34,6 +34,15 @@ export type IngestOutcome =
   | { outcome: 'backpressure-exhausted'; hold: Hold };
 
 /**
+ * When backpressure first held this pull. A job deferred before jobs carried `heldSince` has
+ * only the bounded wait's start.
+ */
+function heldSince(payload: BatchJobPayload): Date | undefined {
+  const since = payload.heldSince ?? payload.waitingSince;
+  return since === undefined ? undefined : new Date(since);
+}
+
+/**
  * Handles `ingest-next-batch` for batch n: runs the ingester with the session batch n-1 wrote,
  * records the batch in the ledger, then requests hooks for n and, while more remains, batch n+1.
  */
@@ -129,6 +138,7 @@ export class IngestBatchService {
         invalidCount: normalized.invalidCount,
         hasMore,
         nextSession: hasMore ? normalized.session : null,
+        waitedFrom: heldSince(payload),
         finishIngestion: !hasMore,
       },
       normalized.issues,
@@ -161,12 +171,16 @@ export class IngestBatchService {
     // Downstream lag clears as soon as a batch is published (which also wakes the pull); the
     // cluster's own pressure is worth a longer wait.
     const delayMs = hold.signal === HoldSignal.DownstreamLag ? this.policy.lagDelayMs : this.policy.delayMs;
-    await this.ledger.recordDeferral(payload.runId, `${hold.signal}: ${hold.message}`);
+    const held = heldSince(payload) ?? new Date(now);
+    await this.ledger.recordDeferral(payload.runId, `${hold.signal}: ${hold.message}`, {
+      heldSince: held,
+      boundedSince: waitingSince === undefined ? undefined : new Date(waitingSince),
+    });
     return {
       outcome: 'deferred',
       hold,
       delayMs,
-      data: { ...payload, waitingSince, deferrals: (payload.deferrals ?? 0) + 1 },
+      data: { ...payload, waitingSince, heldSince: held.getTime(), deferrals: (payload.deferrals ?? 0) + 1 },
       runShortId: payload.runId.slice(0, 8),
     };
   }
