@@ -1,19 +1,28 @@
 import type { Convention } from './convention.schema.js';
 
-/** Characters that end a repository path segment or start a tag or digest in an image reference. */
-const BOUNDARY = new Set(['/', ':', '@']);
+/** Characters that start a tag or digest in an image reference. */
+const TAG_OR_DIGEST = new Set([':', '@']);
 
 /**
  * Whether `image` is under one of the allowed prefixes. A prefix matches only at a boundary of
  * the reference: `registry.example.org/osa` allows `registry.example.org/osa/hook:1` and
- * `registry.example.org/osa:2`, never `registry.example.org/osa-evil/x`. Images are compared as
- * written (no `docker.io/library/` is filled in). An empty list allows every image.
+ * `registry.example.org/osa:2`, never `registry.example.org/osa-evil/x`. A `:` or `@` ends a
+ * prefix only after a path segment: after a bare host (`registry.example.org`) a `:` starts a
+ * port, i.e. another registry, so a host-only prefix matches only when `/` follows it. Images
+ * are compared as written (no `docker.io/library/` is filled in). An empty list allows every image.
  */
 export function imageAllowed(image: string, prefixes: readonly string[]): boolean {
   if (!prefixes.length) return true;
-  return prefixes.some(
-    (prefix) => image === prefix || (image.startsWith(prefix) && (BOUNDARY.has(prefix.at(-1)!) || BOUNDARY.has(image.charAt(prefix.length)))),
-  );
+  return prefixes.some((prefix) => image === prefix || (image.startsWith(prefix) && matchesAtBoundary(prefix, image.charAt(prefix.length))));
+}
+
+function matchesAtBoundary(prefix: string, next: string): boolean {
+  const last = prefix.at(-1)!;
+  if (last === '/' || next === '/') return true;
+  // A prefix ending in `:` or `@` (a repository and the start of its tag) names its own boundary.
+  const hasPath = prefix.includes('/');
+  if (TAG_OR_DIGEST.has(last)) return hasPath;
+  return hasPath && TAG_OR_DIGEST.has(next);
 }
 
 /** The message for an image outside the allow-list; names the image and every allowed prefix. */
