@@ -7,7 +7,6 @@ import { type MetricsSources, StageMetrics } from './stage-metrics.js';
 
 const QUEUE_STATES = ['wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
 
-/** Reads queue depth from Redis, and active runs and how long they have gone without progress from Postgres, at scrape time. */
 /** What the run gauges read, at scrape time: the persistence layer's RunReadModel provides it. */
 export interface RunMetricsSource {
   countActiveRuns(): Promise<number>;

@@ -23,7 +23,8 @@ export function waitingText(run: RunRowView, now: Date): string {
     return run.pause.reason ? `failure breaker: ${run.pause.reason}` : `paused until ${formatTime(run.pause.until)}`;
   }
   if (run.waiting.reason) {
-    const since = toMs(run.waiting.since);
+    // From the held pull's first deferral: `since` restarts at every deferral.
+    const since = toMs(run.waiting.heldSince ?? run.waiting.since);
     return `${run.waiting.reason}${since !== undefined ? ` (for ${formatDuration(now.getTime() - since)})` : ''}`;
   }
   return '';

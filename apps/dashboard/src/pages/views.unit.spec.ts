@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { replayFormSchema, runListQuerySchema, runPageQuerySchema } from './page-input.js';
 import type { BatchView, RunPageView } from './run-view.js';
+import { waitingText } from './runs-list.view.js';
 import { timeline } from './timeline.view.js';
 
 /** The markup with whitespace collapsed (the templates are formatted over several lines). */
@@ -124,6 +125,18 @@ describe('batch timeline', () => {
     expect(rows[1]![3]).toContain('pull held by backpressure for 20 s');
     expect(rows[0]![3]).not.toContain('held');
     expect(svg).not.toContain('class="wait"');
+  });
+});
+
+describe('runs list waiting text', () => {
+  it("counts the wait from the held pull's first deferral, not from its latest", () => {
+    const { run } = view([], { waiting: { reason: 'downstream_lag: 8 batches wait', since: t(90), heldSince: t(30), deferrals: 4, deferredMs: 0 } });
+    expect(waitingText(run, t(100))).toBe('downstream_lag: 8 batches wait (for 1 min 10 s)');
+  });
+
+  it('falls back to the latest deferral when the first is not known', () => {
+    const { run } = view([], { waiting: { reason: 'downstream_lag: 8 batches wait', since: t(90), heldSince: null, deferrals: 1, deferredMs: 0 } });
+    expect(waitingText(run, t(100))).toBe('downstream_lag: 8 batches wait (for 10 s)');
   });
 });
 
