@@ -118,14 +118,15 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'resume': {
         if (!sub) throw new UsageError('resume needs a run id');
-        const run = await new RunLedger(database.db).resume(argument(runIdSchema, sub, 'RUN_ID'));
-        if (!run) {
-          const message = `no active run ${sub}`;
+        const result = await new RunLedger(database.db).resume(argument(runIdSchema, sub, 'RUN_ID'));
+        if (result.outcome !== 'resumed') {
+          const message =
+            result.outcome === 'not-found' ? `no run ${sub}` : result.outcome === 'not-paused' ? `run ${sub} is not paused` : `no active run ${sub}`;
           if (values.json) print('', { error: message });
           else console.error(message);
           return 1;
         }
-        print(`run ${run.id} resumed: the failure breaker now judges only the batches that follow`, run);
+        print(`run ${result.run.id} resumed: the failure breaker now judges only the batches that follow`, result.run);
         return 0;
       }
       case 'list': {

@@ -11,6 +11,7 @@ import {
   replayAcceptedSchema,
   runCardSchema,
   runListSchema,
+  runSummarySchema,
   startAcceptedSchema,
   startJobStatusSchema,
 } from './validation.js';
@@ -80,6 +81,7 @@ export const openApiDocument = {
       StartIngest: toOpenApiSchema(startIngestPayloadSchema, 'input'),
       StartAccepted: toOpenApiSchema(startAcceptedSchema, 'output'),
       RunList: toOpenApiSchema(runListSchema, 'output'),
+      RunSummary: toOpenApiSchema(runSummarySchema, 'output'),
       RunCard: toOpenApiSchema(runCardSchema, 'output'),
       IssuesPage: toOpenApiSchema(issuesPageSchema, 'output'),
       Replay: toOpenApiSchema(replayBodySchema, 'input'),
@@ -134,6 +136,7 @@ export const openApiDocument = {
         parameters: [runId, ...queryParameters(issuesQuerySchema)],
         responses: {
           '200': { description: 'issues', ...json(ref('IssuesPage')) },
+          '400': error('bad query (batch, limit and offset are integers up to 2147483647); names the field'),
           '404': error('no such run'),
           ...unauthorized,
         },
@@ -151,6 +154,20 @@ export const openApiDocument = {
           '400': error('invalid body or override'),
           '404': error('no such run'),
           '409': error('nothing to replay, or the convention has another active run'),
+          ...unauthorized,
+        },
+      },
+    },
+    '/api/ingestions/{id}/resume': {
+      post: {
+        summary: "lift the failure breaker's pause: the ingester pulls again and the breaker counts only the batches that follow",
+        ...secured('ingestions:write'),
+        parameters: [runId],
+        responses: {
+          '200': { description: 'resumed; the run as it is now', ...json(ref('RunSummary')) },
+          '400': error('the id is not a run id'),
+          '404': error('no such run'),
+          '409': error('the run is not paused, or no longer active'),
           ...unauthorized,
         },
       },

@@ -14,6 +14,11 @@ export class RunQueryService {
     return (await this.reads.findRun(runId)) !== undefined;
   }
 
+  /** The run's summary, as the list shows it. */
+  async summary(runId: string) {
+    return (await this.reads.getRun(runId))?.summary;
+  }
+
   /** The run card: everything an operator needs to see what happened to every batch. */
   async card(runId: string) {
     const detail = await this.reads.getRun(runId);

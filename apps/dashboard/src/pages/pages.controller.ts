@@ -4,6 +4,7 @@ import { RunLedger } from '#osa/persistence';
 import type { AppConfig } from '#osa/config';
 import { APP_CONFIG, ReplayService } from '#osa/pipeline';
 import { replayResponse } from '../api/replay-response.js';
+import { resumeRun } from '../api/resume-run.js';
 import { badRequest, parseInput } from '../api/validation.js';
 import type { HttpRequest } from '../auth/http-request.js';
 import { authorizeImageOverride } from '../auth/image-override.js';
@@ -106,8 +107,7 @@ export class PagesController {
   async resume(@Param() params: unknown, @Body() form: unknown, @Res() res: ServerResponse) {
     const { id } = parseInput(runPathSchema, params, 'path');
     parseInput(confirmFormSchema, form, 'resume form');
-    const run = await this.ledger.resume(id);
-    if (!run) throw new NotFoundException(`no active run ${id}`);
+    await resumeRun(this.ledger, id);
     sendPage(res, resumeDonePage(id));
   }
 }

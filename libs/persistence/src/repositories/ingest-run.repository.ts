@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { type FailureRecord, ingestCompleted, ingestRunStarted, RunStatus } from '#osa/domain';
 import type { Executor } from '../database/database.js';
@@ -229,7 +229,8 @@ export class IngestRunRepository {
 
   /**
    * Lifts a pause (an operator's action, or the pause ran out): the breaker then judges only the
-   * batches that follow.
+   * batches that follow. Only a paused active run is touched: resuming one that is not paused
+   * would reset the breaker's baseline and hide the failures it is counting.
    */
   async resume(db: Executor, runId: string): Promise<IngestRunRow | undefined> {
     const [row] = await db
@@ -241,7 +242,7 @@ export class IngestRunRepository {
         breakerBaselineFailed: sql`${ingestRuns.batchesFailed}`,
         updatedAt: sql`now()`,
       })
-      .where(and(eq(ingestRuns.id, runId), inArray(ingestRuns.status, ACTIVE)))
+      .where(and(eq(ingestRuns.id, runId), inArray(ingestRuns.status, ACTIVE), isNotNull(ingestRuns.pausedUntil)))
       .returning();
     return row;
   }

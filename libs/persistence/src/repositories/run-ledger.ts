@@ -1,4 +1,4 @@
-import { type FailureRecord, ingestBatchPublished, type RecordIssue } from '#osa/domain';
+import { type FailureRecord, ingestBatchPublished, type RecordIssue, RunStatus } from '#osa/domain';
 import type { Database, Executor } from '../database/database.js';
 import type { IngestBatchRow, IngestRunRow } from '../schema/tables.js';
 import { BatchRepository, type HookedBatch, type SourcedBatch } from './batch.repository.js';
@@ -26,6 +26,12 @@ export interface LedgerResult {
   run?: IngestRunRow;
   batch?: IngestBatchRow;
 }
+
+/** What resuming a run did; `run` is the run as it is now. */
+export type ResumeOutcome =
+  { outcome: 'resumed'; run: IngestRunRow } | { outcome: 'not-paused' | 'not-active'; run: IngestRunRow } | { outcome: 'not-found' };
+
+const ACTIVE_STATUSES: readonly string[] = [RunStatus.Pending, RunStatus.Running];
 
 /** A stage step's run and, when the ledger has it, its batch. */
 export interface RunAndBatch {
@@ -79,9 +85,16 @@ export class RunLedger {
     return this.runs.pause(this.db, runId, until, reason);
   }
 
-  /** Lifts a pause; undefined when the run is not active. */
-  resume(runId: string): Promise<IngestRunRow | undefined> {
-    return this.runs.resume(this.db, runId);
+  /**
+   * Lifts the failure breaker's pause of an active run. A run that is not paused is left alone
+   * (`not-paused`), and so is a run that is not active (`not-active`) or unknown (`not-found`).
+   */
+  async resume(runId: string): Promise<ResumeOutcome> {
+    const resumed = await this.runs.resume(this.db, runId);
+    if (resumed) return { outcome: 'resumed', run: resumed };
+    const run = await this.runs.find(this.db, runId);
+    if (!run) return { outcome: 'not-found' };
+    return { outcome: ACTIVE_STATUSES.includes(run.status) ? 'not-paused' : 'not-active', run };
   }
 
   /**
