@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+// Typed asymmetric matchers (the global `expect.any`/`stringMatching` are typed `any`).
+import { expect } from '@jest/globals';
 import { loadConfig } from '#osa/config';
 import { conventionImageProblems, ErrorKind, imageAllowed, PermanentError } from '#osa/domain';
 import { type KubernetesApis, KubernetesJobRunner, parseKubernetesRunnerConfig } from '#osa/runners-kubernetes';

@@ -18,9 +18,9 @@ function guardedRoutes(): Record<string, string[] | 'public'> {
       if (method === undefined) continue;
       const sub = Reflect.getMetadata(PATH_METADATA, handler) as string;
       const path = `/${[base, sub].filter((p) => p && p !== '/').join('/')}`.replace(/:(\w+)/g, '{$1}');
-      const isPublic = Reflect.getMetadata(IS_PUBLIC, handler) ?? Reflect.getMetadata(IS_PUBLIC, controller);
+      const isPublic = (Reflect.getMetadata(IS_PUBLIC, handler) ?? Reflect.getMetadata(IS_PUBLIC, controller)) as boolean | undefined;
       // The guard's rule: the handler's scopes replace the controller's; neither means runs:read.
-      const scopes = Reflect.getMetadata(REQUIRED_SCOPES, handler) ?? Reflect.getMetadata(REQUIRED_SCOPES, controller) ?? ['runs:read'];
+      const scopes = (Reflect.getMetadata(REQUIRED_SCOPES, handler) ?? Reflect.getMetadata(REQUIRED_SCOPES, controller) ?? ['runs:read']) as string[];
       routes[`${RequestMethod[method]} ${path}`] = isPublic ? 'public' : scopes;
     }
   }

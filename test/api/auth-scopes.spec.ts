@@ -11,6 +11,12 @@ import { API_TOKEN, basicAuthHeader, BOARD_PASSWORD, BOARD_USER, DashboardApp } 
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
+/** What the probe route answers: who is asking, and the CSRF token of their session. */
+interface Probe {
+  viewer: string;
+  via: string;
+  csrf: string;
+}
 
 const secret = (name: string) => `${name}-secret-0123456789abcdef0123`;
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -135,7 +141,7 @@ describe('scoped credentials on the dashboard', () => {
         { field: 'hooks.0.image', message: `image "docker.io/evil/miner:1" is not allowed: ALLOWED_IMAGE_PREFIXES allows only "${ALLOWED}"` },
       ]);
       const stored = await body(await call('/api/conventions/auth-conv', { token }));
-      expect(stored.body.hooks[0].image).toBe(`${ALLOWED}flag:1`);
+      expect((stored.body as { hooks: Array<{ image: string }> }).hooks[0]?.image).toBe(`${ALLOWED}flag:1`);
 
       const replay = await body(
         await call(`/api/ingestions/${UNKNOWN_RUN}/replay`, { method: 'POST', token, json: { image: 'registry.example.org/osa-evil/x:1' } }),
@@ -198,7 +204,7 @@ describe('scoped credentials on the dashboard', () => {
 
     it('refuses a state-changing request by session without the CSRF token (403), and takes it as a form field or header', async () => {
       const { cookie } = await login(secret('ingest'));
-      const { csrf } = (await body(await call('/probe', { headers: { cookie: cookie! } }))).body;
+      const { csrf } = (await body(await call('/probe', { headers: { cookie: cookie! } }))).body as Probe;
 
       const bare = await body(await call('/probe', { method: 'POST', headers: { cookie: cookie! }, body: new URLSearchParams({ go: '1' }) }));
       expect(bare.status).toBe(403);
@@ -222,7 +228,7 @@ describe('scoped credentials on the dashboard', () => {
 
       // Another session's token does not fit this one.
       const other = await login(secret('admin'));
-      const otherCsrf = (await body(await call('/probe', { headers: { cookie: other.cookie! } }))).body.csrf;
+      const otherCsrf = ((await body(await call('/probe', { headers: { cookie: other.cookie! } }))).body as Probe).csrf;
       expect((await call('/probe', { method: 'POST', headers: { cookie: cookie! }, body: new URLSearchParams({ csrf: otherCsrf }) })).status).toBe(
         403,
       );
@@ -230,7 +236,7 @@ describe('scoped credentials on the dashboard', () => {
 
     it('keeps the scopes of the token a session was made from', async () => {
       const { cookie } = await login(secret('reader'));
-      const { csrf } = (await body(await call('/probe', { headers: { cookie: cookie! } }))).body;
+      const { csrf } = (await body(await call('/probe', { headers: { cookie: cookie! } }))).body as Probe;
       const act = await body(await call('/probe', { method: 'POST', headers: { cookie: cookie! }, body: new URLSearchParams({ csrf }) }));
       expect([act.status, act.body.missingScopes]).toEqual([403, ['ingestions:write']]);
     });
@@ -261,7 +267,7 @@ describe('scoped credentials on the dashboard', () => {
       expect(page.headers.get('content-type')).toMatch(/^text\/html/);
 
       const replay = async (cookie: string, image: string) => {
-        const { csrf } = (await body(await call('/probe', { headers: { cookie } }))).body;
+        const { csrf } = (await body(await call('/probe', { headers: { cookie } }))).body as Probe;
         const form = new URLSearchParams({ image, confirm: 'yes', csrf });
         return call(`/runs/${UNKNOWN_RUN}/replay`, { method: 'POST', headers: { cookie, accept: 'text/html' }, body: form });
       };

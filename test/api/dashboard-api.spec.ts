@@ -2,6 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+// Typed asymmetric matchers (the global `expect.any`/`stringMatching` are typed `any`).
+import { expect } from '@jest/globals';
 import { waitFor } from '#osa/testing';
 import { StageMetrics } from '#osa/observability';
 import { countingConvention, PipelineHarness } from '../support/pipeline-harness.js';
@@ -12,6 +14,26 @@ import { basicAuthHeader, BOARD_PASSWORD, BOARD_USER, DashboardApp } from './das
 // Response bodies are asserted field by field; a loose type keeps the assertions readable.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
+
+/** The fields of the API's answers that these tests read beyond matching them whole. */
+interface StartJob {
+  state: string;
+  runId?: string | null;
+  failure?: { reason: string } | null;
+}
+interface Card {
+  status: string;
+  counters: Record<string, number>;
+  batches: { items: unknown[] };
+  failedBatches: Array<{ logs: string[] }>;
+}
+interface IssuesPage {
+  items: Array<{ id: number; kind: string; batchIndex: number }>;
+}
+interface Refusal {
+  message: string;
+  issues: Array<{ field: string }>;
+}
 
 const gatedHook = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/gated-hook.mjs');
 
@@ -28,21 +50,21 @@ describe(IngestionsController.name, () => {
     await harness?.stop();
   });
 
-  const json = async (res: Response) => ({ status: res.status, body: (await res.json()) as Json });
+  const json = async <T = Json>(res: Response) => ({ status: res.status, body: (await res.json()) as T });
 
   async function runIdOf(jobId: string): Promise<string> {
     return waitFor(`start job ${jobId} to create its run`, async () => {
-      const { body } = await json(await dashboard.api(`/api/start-jobs/${jobId}`));
-      if (body.state === 'failed') throw new Error(`start refused: ${body.failure.reason}`);
+      const { body } = await json<StartJob>(await dashboard.api(`/api/start-jobs/${jobId}`));
+      if (body.state === 'failed') throw new Error(`start refused: ${body.failure?.reason}`);
       return body.runId ?? undefined;
     });
   }
 
-  async function runCard(runId: string, until: (card: Json) => boolean) {
+  async function runCard(runId: string, until: (card: Card) => boolean) {
     return waitFor(
       `run ${runId} card`,
       async () => {
-        const { body } = await json(await dashboard.api(`/api/ingestions/${runId}`));
+        const { body } = await json<Card>(await dashboard.api(`/api/ingestions/${runId}`));
         return until(body) ? body : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 100 },
@@ -90,9 +112,9 @@ describe(IngestionsController.name, () => {
       expect(bad.body.message).toMatch(/batchSize/);
       expect(bad.body.issues).toEqual([expect.objectContaining({ field: 'batchSize' })]);
 
-      const unknown = await json(await dashboard.api('/api/ingestions', { method: 'POST', json: { conventionId: 'multi', colour: 'red' } }));
+      const unknown = await json<Refusal>(await dashboard.api('/api/ingestions', { method: 'POST', json: { conventionId: 'multi', colour: 'red' } }));
       expect(unknown.status).toBe(400);
-      expect(unknown.body.issues[0].field).toBe('colour');
+      expect(unknown.body.issues[0]?.field).toBe('colour');
 
       const missing = await json(await dashboard.api('/api/ingestions', { method: 'POST', json: { conventionId: 'never-registered' } }));
       expect(missing.status).toBe(400);
@@ -103,7 +125,7 @@ describe(IngestionsController.name, () => {
       await harness.applyConvention(countingConvention('api-multi', { total: 35, page_size: 10, reject_every: 5 }));
       const started = await json(await dashboard.api('/api/ingestions', { method: 'POST', json: { conventionId: 'api-multi', batchSize: 10 } }));
       expect(started.status).toBe(202);
-      const runId = await runIdOf(started.body.jobId);
+      const runId = await runIdOf((started.body as { jobId: string }).jobId);
 
       const card = await runCard(runId, (c) => c.status === 'completed');
       expect(card).toMatchObject({
@@ -117,26 +139,26 @@ describe(IngestionsController.name, () => {
       });
       expect(card.batches.items).toHaveLength(4);
 
-      const issues = await json(await dashboard.api(`/api/ingestions/${runId}/issues?batch=0&limit=5`));
+      const issues = await json<IssuesPage>(await dashboard.api(`/api/ingestions/${runId}/issues?batch=0&limit=5`));
       expect(issues.body.items).toHaveLength(2);
-      expect(issues.body.items.every((i: { batchIndex: number }) => i.batchIndex === 0)).toBe(true);
+      expect(issues.body.items.every((i) => i.batchIndex === 0)).toBe(true);
       expect(issues.body).toMatchObject({ total: 2, limit: 5, offset: 0 });
 
       // Paged by kind across batches: every rejected record once, in the order written.
-      const firstPage = await json(await dashboard.api(`/api/ingestions/${runId}/issues?kind=rejected&limit=4`));
+      const firstPage = await json<IssuesPage>(await dashboard.api(`/api/ingestions/${runId}/issues?kind=rejected&limit=4`));
       expect(firstPage.body).toMatchObject({ total: 7, limit: 4, offset: 0 });
-      const lastPage = await json(await dashboard.api(`/api/ingestions/${runId}/issues?kind=rejected&limit=4&offset=4`));
+      const lastPage = await json<IssuesPage>(await dashboard.api(`/api/ingestions/${runId}/issues?kind=rejected&limit=4&offset=4`));
       expect(lastPage.body).toMatchObject({ total: 7, limit: 4, offset: 4 });
-      const paged = [...firstPage.body.items, ...lastPage.body.items] as Array<{ id: number; kind: string }>;
+      const paged = [...firstPage.body.items, ...lastPage.body.items];
       expect(paged).toHaveLength(7);
       expect(paged.every((i) => i.kind === 'rejected')).toBe(true);
       expect(new Set(paged.map((i) => i.id)).size).toBe(7);
-      const oneBatch = await json(await dashboard.api(`/api/ingestions/${runId}/issues?batch=3&kind=rejected`));
-      expect(oneBatch.body.items.map((i: { batchIndex: number }) => i.batchIndex)).toEqual([3]);
+      const oneBatch = await json<IssuesPage>(await dashboard.api(`/api/ingestions/${runId}/issues?batch=3&kind=rejected`));
+      expect(oneBatch.body.items.map((i) => i.batchIndex)).toEqual([3]);
       expect((await json(await dashboard.api(`/api/ingestions/${runId}/issues?kind=invalid_json`))).body).toMatchObject({ total: 0, items: [] });
-      const badPage = await json(await dashboard.api(`/api/ingestions/${runId}/issues?kind=Not%20a%20kind&offset=-1`));
+      const badPage = await json<Refusal>(await dashboard.api(`/api/ingestions/${runId}/issues?kind=Not%20a%20kind&offset=-1`));
       expect(badPage.status).toBe(400);
-      expect(badPage.body.issues.map((i: { field: string }) => i.field).sort()).toEqual(['kind', 'offset']);
+      expect(badPage.body.issues.map((i) => i.field).sort()).toEqual(['kind', 'offset']);
 
       const list = await json(await dashboard.api('/api/ingestions?convention=api-multi&status=completed&limit=1&offset=0'));
       expect(list.body).toMatchObject({ total: 1, limit: 1, offset: 0, items: [{ id: runId }] });
@@ -168,14 +190,14 @@ describe(IngestionsController.name, () => {
         hooks: [{ name: 'gated', command: ['node', gatedHook], config: { gate }, limits: { timeout_seconds: 60, memory: '256m' } }],
       });
       const started = await json(await dashboard.api('/api/ingestions', { method: 'POST', json: { conventionId: 'api-replay' } }));
-      const runId = await runIdOf(started.body.jobId);
+      const runId = await runIdOf((started.body as { jobId: string }).jobId);
       const failed = await runCard(runId, (c) => c.status === 'completed');
       expect(failed.counters).toMatchObject({ batchesIngested: 2, batchesFailed: 2, published: 0 });
       expect(failed.failedBatches).toEqual([
         expect.objectContaining({ batchIndex: 0, stage: 'hooks', reason: expect.stringMatching(/exit/) }),
         expect.objectContaining({ batchIndex: 1, stage: 'hooks' }),
       ]);
-      expect(failed.failedBatches[0].logs.join('\n')).toMatch(/gate .* is closed/);
+      expect(failed.failedBatches[0]?.logs.join('\n')).toMatch(/gate .* is closed/);
 
       expect((await dashboard.api(`/api/ingestions/${runId}/replay`, { method: 'POST', json: { memory: 'lots' } })).status).toBe(400);
       await rm(gate);

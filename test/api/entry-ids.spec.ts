@@ -103,10 +103,10 @@ describe('ids at every entry', () => {
       const queue = harness.get('ingester', JobProducer).queues[QueueName.NextBatch];
       const job = await queue.add('stray', { runId: 'run\u0000', batchIndex: 0 }, { attempts: 3, removeOnFail: false });
       const failed = await waitFor('the stray job to fail', async () => ((await job.getState()) === 'failed' ? queue.getJob(job.id!) : undefined));
-      expect(failed!.failedReason).toMatch(
+      expect(failed.failedReason).toMatch(
         new RegExp(`^\\[${ErrorKind.InvalidPayload}\\] invalid ingest-next-batch payload: runId: must be a run id`),
       );
-      expect(failed!.attemptsMade).toBe(1);
+      expect(failed.attemptsMade).toBe(1);
     });
   });
 });

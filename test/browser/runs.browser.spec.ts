@@ -36,9 +36,11 @@ const RUNNER_TOKEN = 'runner-token-0123456789abcdef0123';
 const DESKTOP = { width: 1280, height: 800 };
 const NARROW = { width: 390, height: 844 };
 
-// The run card is asserted field by field; a loose type keeps that readable.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Card = Record<string, any>;
+/** The fields of the run card (GET /api/ingestions/:id) these tests wait on. */
+interface Card {
+  status: string;
+  counters: { batchesIngested: number; batchesFailed: number; published: number };
+}
 
 interface AxeViolation {
   id: string;
@@ -87,9 +89,9 @@ describe('run pages in a browser', () => {
   /** axe-core's WCAG checks on the page as shown; evaluate is not subject to the page's CSP. */
   async function expectAccessible(page: Page, name: string): Promise<void> {
     await page.evaluate(`${axeSource}\n;0`);
-    const violations = (await page.evaluate(
+    const violations = await page.evaluate<AxeViolation[]>(
       `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => ({ target: n.target })) })))`,
-    )) as AxeViolation[];
+    );
     const severe = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     axeResults.push(
       `${name}: ${violations.length} violations (${severe.length} serious/critical)${violations.map((v) => ` ${v.id}[${v.impact}]`).join('')}`,

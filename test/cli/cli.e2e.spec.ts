@@ -40,9 +40,12 @@ describe('osa-ingest CLI', () => {
     expect(follow.stdout).toContain('hook       flag: passed 20, rejected 5, errored 0, missing 0, invalid lines 0');
     const runId = /^run ([0-9a-f-]{36}) started/m.exec(follow.stdout)![1]!;
 
-    const status = JSON.parse((await cli('status', runId, '--json')).stdout);
+    const status: unknown = JSON.parse((await cli('status', runId, '--json')).stdout);
     expect(status).toMatchObject({ id: runId, status: 'completed', counters: { published: 20, rejected: 5 } });
     expect((await cli('list')).stdout).toContain(`${runId}\tcli-run\tcompleted`);
+    expect((await cli('list', '--status', 'completed', '--convention', 'cli-run')).stdout).toContain(`${runId}\tcli-run\tcompleted`);
+    expect((await cli('list', '--status', 'running')).stdout).not.toContain(runId);
+    expect((await cli('list', '--convention', 'other')).stdout.trim()).toBe('(no runs)');
   });
 
   it('refuses bad input with a message that names it, and a non-zero exit', async () => {
@@ -53,5 +56,8 @@ describe('osa-ingest CLI', () => {
     await writeFile(badFile, 'id: Bad Id\n');
     const refused = await cli('conventions', 'apply', '-f', badFile).catch((err: { code: number; stderr: string }) => err);
     expect((refused as { stderr: string }).stderr).toContain('id: must be 1-40 lowercase letters');
+    const badStatus = await cli('list', '--status', 'stuck').catch((err: { code: number; stderr: string }) => err);
+    expect(badStatus).toMatchObject({ code: 2 });
+    expect((badStatus as { stderr: string }).stderr).toContain('--status must be one of pending, running, completed, got "stuck"');
   });
 });

@@ -89,9 +89,9 @@ function renderLayer(dir: string, generated: Map<K8sObject, string>): K8sObject[
     if (unsupportedOptions.length)
       throw new Error(`${dir}: the test renderer does not support configMapGenerator options ${unsupportedOptions.join(', ')}`);
     const data = Object.fromEntries([
-      ...(g.literals ?? []).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      ...(g.literals ?? []).map((l): [string, string] => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
       // `key=path` or a path whose file name is the key.
-      ...(g.files ?? []).map((f) => {
+      ...(g.files ?? []).map((f): [string, string] => {
         const [key, file] = f.includes('=') ? [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)] : [path.basename(f), f];
         return [key, readFileSync(path.join(dir, file), 'utf8')];
       }),

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import { Writable } from 'node:stream';
+// Typed asymmetric matchers (the global `expect.any`/`stringMatching` are typed `any`).
+import { expect } from '@jest/globals';
 import type { DynamicModule, InjectionToken } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { type AppConfig, loadConfig } from '#osa/config';

@@ -1,3 +1,5 @@
+// Typed asymmetric matchers (the global `expect.any`/`stringMatching` are typed `any`).
+import { expect } from '@jest/globals';
 import { RunQueryService } from '../../apps/dashboard/src/api/run-query.service.js';
 import { statusCommand } from '../../tools/cli/commands.js';
 import { fixture, PipelineHarness } from '../support/pipeline-harness.js';
@@ -126,7 +128,9 @@ describe('hook outcomes (local runner)', () => {
     expect(duplicates.find((i) => i.sourceId === 'rec-000001')?.reason).toBe(
       'rejections.jsonl line 1 is outcome line 2 for "rec-000001"; a record may have one, so it is errored as conflicting',
     );
-    const reasons = Object.fromEntries(issues.filter((i) => i.kind !== 'duplicate_outcome').map((i) => [i.sourceId, `${i.kind}: ${i.reason}`]));
+    const reasons = Object.fromEntries(
+      issues.filter((i) => i.kind !== 'duplicate_outcome').map((i) => [String(i.sourceId), `${i.kind}: ${i.reason}`]),
+    );
     const conflict = (lines: string) =>
       `conflicting_outcomes: conflicting outcomes: the hook wrote ${lines} for this record; it must write exactly one`;
     expect(reasons).toEqual({

@@ -73,7 +73,12 @@ describe('the bundled example convention on the Kubernetes runner (API simulator
     // Each image's entrypoint is the program the convention's command names (docker/README.md).
     for (const container of [convention.ingester!, ...convention.hooks]) simulator.mapImage(container.image!, container.command);
     await harness.applyConvention(convention);
-    const expected = JSON.parse(await readFile(path.join(REPO_ROOT, 'tools/examples/geo/expected.json'), 'utf8'));
+    const expected = JSON.parse(await readFile(path.join(REPO_ROOT, 'tools/examples/geo/expected.json'), 'utf8')) as {
+      batches: number;
+      records: number;
+      published: number;
+      rejected_by_check_schema: number;
+    };
     const run = await harness.waitForRun(await harness.runIdOf(await harness.startIngest({ conventionId: convention.id })), 120_000);
     expect(run).toMatchObject({
       status: 'completed',

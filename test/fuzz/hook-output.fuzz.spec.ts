@@ -111,7 +111,7 @@ describe('the hook stage under hostile hook output (fuzz)', () => {
   function replayingRunner(dataDir: string, hostDir: string, rendered: RenderedHookOutput, killAt?: number): ContainerRunner {
     let runs = 0;
     return {
-      capacity: async () => ({ available: true }),
+      capacity: () => Promise.resolve({ available: true }),
       async run(request: ContainerRunRequest) {
         const roots = {
           in: path.join(dataDir, request.dirs.in),
@@ -139,7 +139,7 @@ describe('the hook stage under hostile hook output (fuzz)', () => {
     try {
       const rendered = renderHookCase(spec, { token, hostDir: c.roots.host });
       const runId = await sourcedBatch(c.dataDir, rendered.ids);
-      const producer = { hooksCompleted: async () => undefined } as unknown as JobProducer;
+      const producer = { hooksCompleted: () => Promise.resolve() } as unknown as JobProducer;
       const service = new RunHooksService(ledger, replayingRunner(c.dataDir, c.roots.host, rendered, killAt), producer, c.dataDir, OOM_POLICY);
       const out = path.join(c.dataDir, BatchLayout.hooksAttempt(runId, 0, 1), HOOK, 's0', 'out');
       const fifos = OUTCOME_FILES.filter((f) => spec.forms[f] === 'fifo').map((f) => path.join(out, `${f}.jsonl`));

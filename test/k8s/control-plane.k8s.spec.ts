@@ -100,12 +100,12 @@ describeK8s('the real Kubernetes control plane', () => {
       ['base', 'k8s/base', 'osa-manifests-base'],
       ['example overlay', 'k8s/overlays/example', 'osa-manifests-overlay'],
     ])('accepts every object of the %s (server-side apply), and deletes the namespace with everything in it', async (_name, dir, namespace) => {
-      const objects = intoNamespace(renderKustomization(path.join(REPO_ROOT, dir)) as KubernetesObject[], namespace);
+      const objects = intoNamespace(renderKustomization(path.join(REPO_ROOT, dir)), namespace);
       expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(['Namespace', 'Deployment', 'Role', 'RoleBinding', 'NetworkPolicy', 'PersistentVolumeClaim']));
       const ordered = [...objects.filter((o) => o.kind === 'Namespace'), ...objects.filter((o) => o.kind !== 'Namespace')];
       const refused: string[] = [];
       for (const object of ordered) {
-        await cluster.apply(object).catch((e: { body?: string }) => refused.push(`${object.kind}/${object.metadata!.name}: ${e.body ?? String(e)}`));
+        await cluster.apply(object).catch((e: Error & { body?: string }) => refused.push(`${object.kind}/${object.metadata!.name}: ${e.body ?? String(e)}`));
       }
       expect(refused).toEqual([]);
       const deployments = (await cluster.objects.list('apps/v1', 'Deployment', namespace)).items;
@@ -235,7 +235,12 @@ describeK8s('the real Kubernetes control plane', () => {
         // Each image's entrypoint is the program the convention's command names (docker/README.md).
         for (const container of [convention.ingester!, ...convention.hooks]) cluster.agent.mapImage(container.image!, container.command);
         await harness.applyConvention(convention);
-        const expected = JSON.parse(await readFile(path.join(REPO_ROOT, 'tools/examples/geo/expected.json'), 'utf8'));
+        const expected = JSON.parse(await readFile(path.join(REPO_ROOT, 'tools/examples/geo/expected.json'), 'utf8')) as {
+      batches: number;
+      records: number;
+      published: number;
+      rejected_by_check_schema: number;
+    };
         const run = await harness.waitForRun(await harness.runIdOf(await harness.startIngest({ conventionId: convention.id })), 600_000);
         expect(run).toMatchObject({
           status: 'completed',

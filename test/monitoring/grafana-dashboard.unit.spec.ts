@@ -27,15 +27,14 @@ interface Dashboard {
 
 /** Every name a service's /metrics can serve, from its registry: histograms as their three series. */
 function exportedNames(): Set<string> {
-  const never = async (): Promise<never> => {
-    throw new Error('not scraped: only the registered names are read');
-  };
+  const never = (): Promise<never> => Promise.reject(new Error('not scraped: only the registered names are read'));
   const metrics = new StageMetrics('dashboard-check', {
     queueDepth: never,
     activeRuns: never,
     longestRunStallSeconds: never,
     longestBackpressureWaitSeconds: never,
     backpressureMaxWaitSeconds: 3600,
+    ready: never,
   });
   const names = new Set<string>(['up']); // Prometheus's own, per scraped target
   for (const metric of metrics.registry.getMetricsAsArray()) {

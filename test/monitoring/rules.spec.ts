@@ -1,6 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+// Typed asymmetric matchers (the global `expect.any`/`stringMatching` are typed `any`).
+import { expect } from '@jest/globals';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { PROMETHEUS_RULE_FILE, promtool, promtoolVersion, readRules, ROOT, RULES_FILE } from './prometheus-tools.js';
 
@@ -19,6 +21,7 @@ const ALERTS = [
   'OsaQueueBacklogGrowing',
   'OsaJobsFailedFinally',
   'OsaServiceDown',
+  'OsaServiceNotReady',
 ];
 
 /** Alerting rules checked and unit-tested by the real promtool (Debian's prometheus package). */

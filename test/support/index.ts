@@ -1,4 +1,5 @@
 export * from './persistence-tables.js';
+export * from './rejection.js';
 export * from './test-database.js';
 export * from './test-redis.js';
 export * from './wait-for.js';

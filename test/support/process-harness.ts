@@ -75,8 +75,8 @@ export class ProcessHarness {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const collect = (chunk: Buffer) => (this.logs += `[${name}] ${chunk.toString()}`);
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
     const exited = new Promise<void>((resolve) =>
       child.on('exit', (code, signal) => {
         if (!this.stopping.has(child)) this.unexpectedExits.push({ name, code, signal });

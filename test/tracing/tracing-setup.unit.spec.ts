@@ -16,7 +16,10 @@ describe('tracing setup', () => {
     expect(tracingEnabled()).toBe(false);
     expect(queueTelemetry()).toBeUndefined();
     expect(traceContainerRunner(runner)).toBe(runner);
-    await inSpan('no-op', {}, async (span) => expect(span.isRecording()).toBe(false));
+    await inSpan('no-op', {}, (span) => {
+      expect(span.isRecording()).toBe(false);
+      return Promise.resolve();
+    });
   });
 
   it.each(['otel-collector:4318', 'ftp://collector', 'not a url'])('refuses OTEL_EXPORTER_OTLP_ENDPOINT=%j, naming the variable', async (value) => {
@@ -36,10 +39,11 @@ describe('tracing setup', () => {
       expect(traceContainerRunner(runner)).not.toBe(runner);
       await expect(startTracing('osa-second', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url })).rejects.toThrow(/already registered/);
 
-      await inSpan('unit-span', { [OsaAttributes.RunId]: 'run-1' }, async (outer) => {
+      await inSpan('unit-span', { [OsaAttributes.RunId]: 'run-1' }, (outer) => {
         expect(outer.isRecording()).toBe(true);
         // The span is active inside: what starts there is its child.
         expect(trace.getActiveSpan()?.spanContext().spanId).toBe(outer.spanContext().spanId);
+        return Promise.resolve();
       });
       // Buffered by the batch processor until flushed; shutdown flushes.
       await tracing.shutdown();
@@ -50,7 +54,10 @@ describe('tracing setup', () => {
       ]);
       expect(tracingEnabled()).toBe(false);
       expect(queueTelemetry()).toBeUndefined();
-      await inSpan('after-shutdown', {}, async (span) => expect(span.isRecording()).toBe(false));
+      await inSpan('after-shutdown', {}, (span) => {
+        expect(span.isRecording()).toBe(false);
+        return Promise.resolve();
+      });
     } finally {
       await receiver.close();
     }

@@ -60,7 +60,7 @@ describe('readJsonLines', () => {
   it.each([
     ['a symbolic link to a readable file', async (file: string) => symlink(path.join(dir, 'secret'), file), 'is a symbolic link'],
     ['a dangling symbolic link', async (file: string) => symlink('/nonexistent/x', file), 'is a symbolic link'],
-    ['a FIFO', async (file: string) => execFileSync('mkfifo', [file]), 'is a FIFO (named pipe)'],
+    ['a FIFO', (file: string) => Promise.resolve(execFileSync('mkfifo', [file])), 'is a FIFO (named pipe)'],
     ['a directory', async (file: string) => mkdir(file), 'is a directory'],
     ['a device (a link to /dev/zero is not followed)', async (file: string) => symlink('/dev/zero', file), 'is a symbolic link'],
   ])(

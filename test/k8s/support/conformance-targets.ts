@@ -46,7 +46,7 @@ export function kubernetesRunner(
 ): KubernetesJobRunner {
   const apis: KubernetesApis = createKubernetesApis(kubeConfig);
   if (failDeletes) {
-    apis.batch.deleteNamespacedJob = (() => Promise.reject(new Error('injected: the worker died before cleaning up'))) as never;
+    apis.batch.deleteNamespacedJob = (() => Promise.reject(new Error('injected: the worker died before cleaning up')));
   }
   return new KubernetesJobRunner({ ...runnerConfig(dataRoot), ...config }, apis, { warn: () => undefined });
 }
@@ -65,7 +65,7 @@ export async function simulatorTarget(): Promise<OwnedTarget> {
   const images = Object.fromEntries(Object.values(ConformanceImages).map(([image, argv]) => [image, argv]));
   const sim = await K8sApiSimulator.start({ dataRoot, images, cwd: REPO_ROOT, memorySampleIntervalMs: 20, namespaces: [NAMESPACE], pvcName: DATA_PVC });
   const kubeConfig = kubeConfigForServer(sim.url);
-  const podOf = (runId: string) => waitFor(`the pod of run ${runId} to run`, () => sim.pods(NAMESPACE).find((p) => hasRun(p, runId) && p.status.phase === 'Running'));
+  const podOf = (runId: string) => waitFor(`the pod of run ${runId} to run`, () => sim.pods(NAMESPACE).find((p) => hasRun(p, runId) && p.status?.phase === 'Running'));
   return {
     target: {
       name: 'API simulator',
@@ -74,12 +74,12 @@ export async function simulatorTarget(): Promise<OwnedTarget> {
       newRunner: (o) => kubernetesRunner(kubeConfig, dataRoot, { failDeletes: o?.failDeletes }),
       kubernetes: {
         holdImagePull: (image) => sim.injectPodFault({ type: 'image-pull' }, { image }),
-        evictPodOf: async (request) => sim.evictPod((await podOf(request.runId)).metadata.name, NAMESPACE),
-        drainPodOf: async (request) => sim.drainPod((await podOf(request.runId)).metadata.name, NAMESPACE),
-        deleteJobOf: async (request) => sim.vanishJob((await podOf(request.runId)).metadata.labels[Label.jobName], NAMESPACE),
-        deletePodOf: async (request) => sim.deletePod((await podOf(request.runId)).metadata.name, NAMESPACE),
+        evictPodOf: async (request) => sim.evictPod((await podOf(request.runId)).metadata!.name!, NAMESPACE),
+        drainPodOf: async (request) => sim.drainPod((await podOf(request.runId)).metadata!.name!, NAMESPACE),
+        deleteJobOf: async (request) => sim.vanishJob((await podOf(request.runId)).metadata!.labels![Label.jobName]!, NAMESPACE),
+        deletePodOf: async (request) => sim.deletePod((await podOf(request.runId)).metadata!.name!, NAMESPACE),
         waitRunning: async (request) => void (await podOf(request.runId)),
-        jobCount: async (runId) => sim.jobs(NAMESPACE).filter((j) => hasRun(j, runId)).length,
+        jobCount: (runId) => Promise.resolve(sim.jobs(NAMESPACE).filter((j) => hasRun(j, runId)).length),
       },
     },
     close: async () => {
@@ -124,6 +124,6 @@ export async function controlPlaneTarget(cluster: TestCluster): Promise<OwnedTar
         jobCount: async (runId) => (await cluster.jobs(NAMESPACE, runSelector(runId))).filter((j) => !j.metadata?.deletionTimestamp).length,
       },
     },
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
 }

@@ -124,7 +124,7 @@ export class NodeAgent {
   private note(what: string, err: unknown): void {
     if (this.stopped) return;
     const body = (err as { body?: unknown }).body;
-    this.errors.push(`${what}: ${String(err)}${body ? ` ${String(body).slice(0, 500)}` : ''}`);
+    this.errors.push(`${what}: ${String(err)}${body ? ` ${(typeof body === 'string' ? body : JSON.stringify(body)).slice(0, 500)}` : ''}`);
   }
 
   private async register(port: number): Promise<void> {
@@ -221,7 +221,7 @@ export class NodeAgent {
       '/api/v1/pods',
       { fieldSelector: `spec.nodeName=${this.options.nodeName}` },
       (type, pod: V1Pod) => {
-        if (type !== 'DELETED') this.observe(pod as Obj);
+        if (type !== 'DELETED') this.observe(pod);
       },
       restart,
     );
@@ -229,7 +229,7 @@ export class NodeAgent {
 
   private async resync(): Promise<void> {
     const list = await this.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${this.options.nodeName}` });
-    for (const pod of list.items) this.observe(pod as Obj);
+    for (const pod of list.items) this.observe(pod);
   }
 
   private observe(pod: Obj): void {
@@ -383,6 +383,6 @@ export class NodeAgent {
       })();
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return (this.server!.address() as { port: number }).port;
+    return (this.server.address() as { port: number }).port;
   }
 }

@@ -86,7 +86,7 @@ export class TestCluster {
   static runnerObjects(): KubernetesObject[] {
     return renderKustomization(path.join(REPO_ROOT, 'k8s/base')).filter((o) =>
       ['Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'PersistentVolumeClaim'].includes(o.kind),
-    ) as KubernetesObject[];
+    );
   }
 
   /** Server-side apply, as `kubectl apply --server-side` does; `dryRun` validates and admits without storing. */

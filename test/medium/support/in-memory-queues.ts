@@ -68,8 +68,8 @@ export class InMemoryQueue {
     return Promise.resolve(this.jobs.get(id));
   }
 
-  async getJobState(id: string): Promise<JobState | 'unknown'> {
-    return this.jobs.get(id)?.state ?? 'unknown';
+  getJobState(id: string): Promise<JobState | 'unknown'> {
+    return Promise.resolve(this.jobs.get(id)?.state ?? 'unknown');
   }
 
   /** Nothing ages in a test: there is never anything past the retention to trim. */

@@ -111,13 +111,13 @@ describe(K8sApiSimulator.name, () => {
       await batch.deleteNamespacedJob({ name: 'bg', namespace: ns, propagationPolicy: 'Background' });
       await batch.deleteNamespacedJob({ name: 'orphan', namespace: ns });
       await waitFor('the Background pod to go', () => sim.pods().length === 1);
-      expect(sim.pods()[0]!.metadata.labels['job-name']).toBe('orphan');
-      expect(sim.pods()[0]!.metadata.ownerReferences).toEqual([]);
+      expect(sim.pods()[0]!.metadata?.labels?.['job-name']).toBe('orphan');
+      expect(sim.pods()[0]!.metadata?.ownerReferences).toEqual([]);
     });
 
     it('deletes finished Jobs when their TTL expires', async () => {
       await batch.createNamespacedJob({ namespace: ns, body: jobBody('ttl') });
-      await waitFor('completion', () => sim.jobs()[0]?.status.completionTime);
+      await waitFor('completion', () => sim.jobs()[0]?.status?.completionTime);
       sim.expireTtl();
       expect(await apiError(batch.readNamespacedJobStatus({ name: 'ttl', namespace: ns }))).toMatchObject({ code: 404 });
     });

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { IJob } from 'kubernetes-models/batch/v1/Job';
+import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { ApiFault, PodFault, PodFaultMatch } from './fault-injection.js';
 import { clone, list, type Obj, SimApiError } from './k8s-objects.js';
 import { fieldSelector, labelSelector } from './selectors.js';
@@ -108,8 +110,8 @@ export class K8sApiSimulator {
   }
 
   /** Creates a Job as another client would, bypassing the HTTP layer and fault injection. */
-  createJob(body: Obj, namespace = 'osa-ingest'): Obj {
-    return this.cluster.createJob(namespace, body);
+  createJob(body: Obj, namespace = 'osa-ingest'): IJob {
+    return this.cluster.createJob(namespace, body) as IJob;
   }
 
   /** Lets every Unschedulable pod be scheduled now. */
@@ -143,13 +145,13 @@ export class K8sApiSimulator {
   }
 
   /** Current Jobs (copies), optionally of one namespace. */
-  jobs(namespace?: string): Obj[] {
-    return [...this.cluster.jobs.values()].map((j) => clone(j.obj)).filter((j) => !namespace || j.metadata.namespace === namespace);
+  jobs(namespace?: string): IJob[] {
+    return this.jobObjects(namespace) as IJob[];
   }
 
   /** Current pods (copies), optionally of one namespace. */
-  pods(namespace?: string): Obj[] {
-    return [...this.cluster.pods.values()].map((p) => clone(p.obj)).filter((p) => !namespace || p.metadata.namespace === namespace);
+  pods(namespace?: string): IPod[] {
+    return this.podObjects(namespace) as IPod[];
   }
 
   /** Calls received, optionally filtered by method and path substring. */
@@ -166,17 +168,26 @@ export class K8sApiSimulator {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  // The simulator's own reads keep plain JSON, as the API server does; callers get it typed.
+  private jobObjects(namespace?: string): Obj[] {
+    return [...this.cluster.jobs.values()].map((j) => clone(j.obj)).filter((j) => !namespace || j.metadata.namespace === namespace);
+  }
+
+  private podObjects(namespace?: string): Obj[] {
+    return [...this.cluster.pods.values()].map((p) => clone(p.obj)).filter((p) => !namespace || p.metadata.namespace === namespace);
+  }
+
   private listJobs(namespace: string, query: URLSearchParams): Obj {
     const labels = labelSelector(query.get('labelSelector'));
     const fields = fieldSelector(query.get('fieldSelector'));
-    const items = this.jobs(namespace).filter((j) => labels(j.metadata.labels) && fields(j));
+    const items = this.jobObjects(namespace).filter((j) => labels(j.metadata.labels) && fields(j));
     return list('JobList', 'batch/v1', items);
   }
 
   private listPods(namespace: string, query: URLSearchParams): Obj {
     const labels = labelSelector(query.get('labelSelector'));
     const fields = fieldSelector(query.get('fieldSelector'));
-    const items = this.pods(namespace).filter((p) => labels(p.metadata.labels) && fields(p));
+    const items = this.podObjects(namespace).filter((p) => labels(p.metadata.labels) && fields(p));
     return list('PodList', 'v1', items);
   }
 

@@ -5,7 +5,7 @@ import { hookErrorLineSchema, hookFeatureLineSchema, hookRejectionLineSchema, in
 const nested = (depth: number): unknown => {
   const root: Record<string, unknown> = {};
   let node = root;
-  for (let i = 1; i < depth; i++) node = (node.a = {}) as Record<string, unknown>;
+  for (let i = 1; i < depth; i++) node = node.a = {};
   return root;
 };
 
@@ -50,7 +50,7 @@ describe('container output line schemas', () => {
     });
 
     it('checks a 20,000-deep record without recursion (no stack overflow)', () => {
-      const deep = JSON.parse(`{"source_id":"r","metadata":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}`);
+      const deep: unknown = JSON.parse(`{"source_id":"r","metadata":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}`);
       expect(reasons(ingestedRecordSchema, deep).join('; ')).toContain('nests deeper than 64 levels');
     });
   });

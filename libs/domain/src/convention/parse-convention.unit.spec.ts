@@ -96,7 +96,7 @@ describe('convention limits and config', () => {
   );
 
   it('refuses a __proto__ key in config, at any depth, naming it (it would vanish on the way to the container)', () => {
-    const topLevel = JSON.parse('{"id": "c", "ingester": {"command": ["x"], "config": {"__proto__": {"polluted": true}, "page_size": 10}}}');
+    const topLevel: unknown = JSON.parse('{"id": "c", "ingester": {"command": ["x"], "config": {"__proto__": {"polluted": true}, "page_size": 10}}}');
     expect(problemsOf(topLevel)).toContain('ingester.config.__proto__: the key "__proto__" is not allowed');
     const nested = 'id: c\nhooks:\n  - name: h\n    command: [x]\n    config: { a: { __proto__: 1 } }\n';
     expect(() => parseConvention(nested)).toThrow('hooks.0.config.a.__proto__: the key "__proto__" is not allowed');
@@ -109,7 +109,7 @@ describe('convention limits and config', () => {
     expect(problemsOf(withIngester({ config: { n: Number.POSITIVE_INFINITY } }))).toContain('ingester.config.n: must be a finite number');
     let deep: unknown = 1;
     for (let i = 0; i < 10_000; i++) deep = { d: deep };
-    expect(problemsOf(withIngester({ config: deep as Record<string, unknown> }))).toContain('nests deeper than 64 levels');
+    expect(problemsOf(withIngester({ config: deep }))).toContain('nests deeper than 64 levels');
   });
 
   it('keeps ordinary config exactly as written', () => {

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+// Typed asymmetric matchers (the global `expect.any`/`stringMatching` are typed `any`).
+import { expect } from '@jest/globals';
 import { ErrorKind, validateConvention } from '#osa/domain';
 import { createTestDatabase, type TestDatabase } from '#osa/testing';
 import { ConventionRepository } from '../repositories/convention.repository.js';
@@ -56,7 +58,7 @@ describe(RunReadModel.name, () => {
       rejectedCount: 2,
       erroredCount: 0,
     });
-    await ledger.recordPublished(runId, 0, async () => 9);
+    await ledger.recordPublished(runId, 0, () => Promise.resolve(9));
     await ledger.failBatch(runId, 1, 'publisher', failure);
   });
   afterAll(() => database.drop());

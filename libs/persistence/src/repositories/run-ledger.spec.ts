@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+// Typed asymmetric matchers (the global `expect.any`/`stringMatching` are typed `any`).
+import { expect } from '@jest/globals';
 import { ErrorKind, validateConvention } from '#osa/domain';
 import { createTestDatabase, type TestDatabase } from '#osa/testing';
 import { ConventionRepository } from './convention.repository.js';
@@ -99,7 +101,7 @@ describe(RunLedger.name, () => {
       await sourceBatches(runId, 50);
       await hookAll(runId, 50);
       const publishOrFail = (i: number) =>
-        i % 5 === 0 ? ledger.failBatch(runId, i, 'publisher', failure) : ledger.recordPublished(runId, i, async () => 7);
+        i % 5 === 0 ? ledger.failBatch(runId, i, 'publisher', failure) : ledger.recordPublished(runId, i, () => Promise.resolve(7));
 
       const results = await Promise.all(Array.from({ length: 50 }, (_, i) => publishOrFail(i)));
       expect(results.filter((r) => r.applied)).toHaveLength(50);
@@ -136,7 +138,7 @@ describe(RunLedger.name, () => {
         finishIngestion: false,
       });
       await hookAll(runId, 1);
-      const published = await ledger.recordPublished(runId, 0, async () => 3);
+      const published = await ledger.recordPublished(runId, 0, () => Promise.resolve(3));
       expect(published).toMatchObject({ applied: true, completed: false });
       const failed = await ledger.failIngestion(runId, 1, { kind: ErrorKind.IngesterExit, reason: 'exit 1', logTail: [] });
       expect(failed).toMatchObject({ applied: true, completed: true });
@@ -150,9 +152,9 @@ describe(RunLedger.name, () => {
       await sourceBatches(runId, 1);
       await hookAll(runId, 1);
       let calls = 0;
-      const insert = async () => {
+      const insert = () => {
         calls++;
-        return 10;
+        return Promise.resolve(10);
       };
       await Promise.all([ledger.recordPublished(runId, 0, insert), ledger.recordPublished(runId, 0, insert)]);
       expect(calls).toBe(1);
@@ -164,13 +166,9 @@ describe(RunLedger.name, () => {
       const runId = await startRun();
       await sourceBatches(runId, 1);
       await hookAll(runId, 1);
-      await expect(
-        ledger.recordPublished(runId, 0, async () => {
-          throw new Error('insert failed');
-        }),
-      ).rejects.toThrow('insert failed');
+      await expect(ledger.recordPublished(runId, 0, () => Promise.reject(new Error('insert failed')))).rejects.toThrow('insert failed');
       expect(await reads.findBatch(runId, 0)).toMatchObject({ state: 'hooked', publishedCount: 0, publishedAt: null });
-      expect((await ledger.recordPublished(runId, 0, async () => 4)).applied).toBe(true);
+      expect((await ledger.recordPublished(runId, 0, () => Promise.resolve(4))).applied).toBe(true);
       expect(await reads.findRun(runId)).toMatchObject({ status: 'completed', batchesPublished: 1, publishedCount: 4 });
     });
 
@@ -178,7 +176,7 @@ describe(RunLedger.name, () => {
       const runId = await startRun();
       await sourceBatches(runId, 1);
       await hookAll(runId, 1);
-      await ledger.recordPublished(runId, 0, async () => 10);
+      await ledger.recordPublished(runId, 0, () => Promise.resolve(10));
       const late = await ledger.recordSourced({
         runId,
         batchIndex: 1,

@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+// Typed asymmetric matchers (the global `expect.any`/`stringMatching` are typed `any`).
+import { expect } from '@jest/globals';
 import { normalizeIngesterOutput } from './normalize-ingester-output.js';
 
 /** An ingester's output directory as a hostile or careless container leaves it. */
@@ -28,7 +30,7 @@ describe(normalizeIngesterOutput.name, () => {
       .trim()
       .split('\n')
       .filter(Boolean)
-      .map((l) => JSON.parse(l).id);
+      .map((l) => (JSON.parse(l) as { id: string }).id);
   const issuesOf = (batch: Awaited<ReturnType<typeof normalize>>) =>
     batch.issues.map((i) => ({ kind: i.kind, line: i.lineNumber, reason: i.reason, sourceId: i.sourceId }));
 

@@ -62,7 +62,7 @@ describe(KubernetesJobRunner.name, () => {
         const memory = 256 * 1024 ** 2;
         const spec = specHash(request, memory);
         const subDirs = request.dirs;
-        competitor = h.sim.createJob(buildJob({ request, memoryBytes: memory, dirs: subDirs, spec, config: h.config })).metadata.uid;
+        competitor = h.sim.createJob(buildJob({ request, memoryBytes: memory, dirs: subDirs, spec, config: h.config })).metadata?.uid;
       });
 
       const result = await h.runner.run(request);

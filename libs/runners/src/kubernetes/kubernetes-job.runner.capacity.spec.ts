@@ -20,9 +20,9 @@ describe(KubernetesJobRunner.name, () => {
       const request = h.request({ image: 'example.org/slow-pull:1' });
       h.sim.createJob(buildJob({ request, memoryBytes: 256 * 1024 ** 2, dirs: request.dirs, spec: 'x', config: h.config }));
       await waitFor('the pod to be pulling', () =>
-        h.sim.pods().some((p) => p.status.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImagePull'),
+        h.sim.pods().some((p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImagePull'),
       );
-      expect(h.sim.pods()[0]!.status.phase).toBe('Pending');
+      expect(h.sim.pods()[0]!.status?.phase).toBe('Pending');
       await expect(h.runner.capacity()).resolves.toEqual({ available: true });
     });
 
@@ -31,7 +31,7 @@ describe(KubernetesJobRunner.name, () => {
       h.sim.injectPodFault({ type: 'unschedulable', message: '0/5 nodes are available: 5 Insufficient cpu.' });
       const abort = new AbortController();
       const run = h.runner.run(h.request({ signal: abort.signal })).catch(() => undefined);
-      await waitFor('the pod to be Unschedulable', () => h.sim.pods().some((p) => p.status.conditions?.length));
+      await waitFor('the pod to be Unschedulable', () => h.sim.pods().some((p) => p.status?.conditions?.length));
 
       await expect(h.runner.capacity()).resolves.toEqual({
         available: false,

@@ -1,3 +1,5 @@
+// Typed asymmetric matchers (the global `expect.any`/`stringMatching` are typed `any`).
+import { expect } from '@jest/globals';
 import { ErrorKind, OOMError, PermanentError, TransientError } from '#osa/domain';
 import { waitFor } from '#osa/testing';
 import { KubernetesJobRunner } from './kubernetes-job.runner.js';
@@ -72,9 +74,7 @@ describe(KubernetesJobRunner.name, () => {
       h = await startHarness({ config: { schedulingTimeoutSeconds: 30 } });
       h.sim.injectPodFault({ type: 'unschedulable' });
       const run = h.runner.run(h.request());
-      await waitFor('the pod to be Unschedulable', () =>
-        h.sim.pods().some((p) => p.status.conditions?.some((c: { reason?: string }) => c.reason === 'Unschedulable')),
-      );
+      await waitFor('the pod to be Unschedulable', () => h.sim.pods().some((p) => p.status?.conditions?.some((c) => c.reason === 'Unschedulable')));
       h.sim.makeSchedulable();
       await expect(run).resolves.toMatchObject({ exitCode: 0 });
     });
@@ -98,8 +98,8 @@ describe(KubernetesJobRunner.name, () => {
     it('throws a transient vanished when the Job disappears while it is watched', async () => {
       h = await startHarness();
       const run = h.runner.run(h.request({ image: Images.hang }));
-      const job = await waitFor('the Job to run', () => h.sim.jobs().find((j) => j.status.ready === 1));
-      h.sim.vanishJob(job.metadata.name);
+      const job = await waitFor('the Job to run', () => h.sim.jobs().find((j) => j.status?.ready === 1));
+      h.sim.vanishJob(job.metadata!.name!);
       const err = await failure(run);
       expect(err).toBeInstanceOf(TransientError);
       expect(err).toMatchObject({ kind: ErrorKind.Vanished });

@@ -16,7 +16,7 @@ describe(KubernetesJobRunner.name, () => {
       const first = h.request({ image: Images.gated, attempt: 1, signal: killed.signal });
       const firstIn = await prepareInput(h, first);
       const firstRun = h.runner.run(first);
-      await waitFor('the first Job to run', () => h.sim.jobs().find((j) => j.status.ready === 1));
+      await waitFor('the first Job to run', () => h.sim.jobs().find((j) => j.status?.ready === 1));
 
       killed.abort(new Error('worker killed'));
       await expect(firstRun).rejects.toBeInstanceOf(TransientError);
@@ -41,7 +41,7 @@ describe(KubernetesJobRunner.name, () => {
       const request = h.request({ image: Images.gated, signal: killed.signal });
       const input = await prepareInput(h, request);
       const firstRun = h.runner.run(request);
-      await waitFor('the Job to run', () => h.sim.jobs().find((j) => j.status.ready === 1));
+      await waitFor('the Job to run', () => h.sim.jobs().find((j) => j.status?.ready === 1));
       killed.abort();
       await expect(firstRun).rejects.toBeInstanceOf(TransientError);
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ErrorKind, OOMError, TransientError } from '#osa/domain';
-import { waitFor } from '#osa/testing';
+import { rejection, waitFor } from '#osa/testing';
 import type { ContainerRunRequest } from '../port/container-runner.port.js';
 import { LocalProcessRunner } from './local-process.runner.js';
 
@@ -180,9 +180,7 @@ describe(`${LocalProcessRunner.name} and processes that escape the container`, (
   }, 20_000);
 
   it('ends the run at its timeout, though a setsid child ignoring SIGTERM holds its output, and leaves no process of it', async () => {
-    const failure = await newRunner()
-      .run(request('hold-stdout-stay', 1))
-      .catch((e) => e);
+    const failure = await rejection(newRunner().run(request('hold-stdout-stay', 1)), TransientError);
     expect(failure).toBeInstanceOf(TransientError);
     expect(failure.kind).toBe(ErrorKind.Timeout);
     expect(failure.logTail).toEqual(expect.arrayContaining(['sleeper up', 'main done']));
@@ -200,9 +198,7 @@ describe(`${LocalProcessRunner.name} and processes that escape the container`, (
   }, 20_000);
 
   it('kills a child that cleared its environment and left the session, found through its parent', async () => {
-    const failure = await newRunner()
-      .run(request('clean-env-stay', 1))
-      .catch((e) => e);
+    const failure = await rejection(newRunner().run(request('clean-env-stay', 1)), TransientError);
     expect(failure.kind).toBe(ErrorKind.Timeout);
     const processes = await recorded();
     expect(processes).toHaveLength(2);
@@ -210,9 +206,7 @@ describe(`${LocalProcessRunner.name} and processes that escape the container`, (
   }, 20_000);
 
   it('counts the memory of a detached child against the limit, and kills it with the container', async () => {
-    const failure = await newRunner()
-      .run({ ...request('detached-hog-stay'), memoryBytes: 150 * 1024 ** 2 })
-      .catch((e) => e);
+    const failure = await rejection(newRunner().run({ ...request('detached-hog-stay'), memoryBytes: 150 * 1024 ** 2 }), OOMError);
     expect(failure).toBeInstanceOf(OOMError);
     const processes = await recorded();
     expect(processes).toHaveLength(2);
@@ -238,7 +232,7 @@ describe(`${LocalProcessRunner.name} and processes that escape the container`, (
       },
     );
     let serviceErrors = '';
-    service.stderr!.on('data', (chunk: Buffer) => (serviceErrors += chunk.toString()));
+    service.stderr.on('data', (chunk: Buffer) => (serviceErrors += chunk.toString()));
     const exited = new Promise((resolve) => service.on('exit', resolve));
     const [started] = await waitFor('the service to start its container', async () => {
       const processes = await recorded();
