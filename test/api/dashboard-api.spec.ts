@@ -78,20 +78,18 @@ describe(IngestionsController.name, () => {
       expect((await dashboard.api('/api/ingestions', { method: 'POST', token: null, json: { conventionId: 'x' } })).status).toBe(401);
     });
 
-    it('protects Bull Board with basic auth and serves every queue behind it', async () => {
+    it('protects Bull Board with the API token and serves every queue behind it', async () => {
       const none = await fetch(`${dashboard.url}/queues`);
       expect(none.status).toBe(401);
-      expect(none.headers.get('www-authenticate')).toMatch(/^Basic /);
-      const wrong = await fetch(`${dashboard.url}/queues/api/queues`, { headers: { authorization: basicAuthHeader(BOARD_USER, 'nope') } });
-      expect(wrong.status).toBe(401);
-      const apiNoAuth = await fetch(`${dashboard.url}/queues/api/queues`);
-      expect(apiNoAuth.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toMatch(/^Bearer /);
+      const basic = await fetch(`${dashboard.url}/queues/api/queues`, { headers: { authorization: basicAuthHeader(BOARD_USER, BOARD_PASSWORD) } });
+      expect(basic.status).toBe(401);
+      expect((await dashboard.api('/queues/api/queues', { token: 'wrong-token-wrong-token-wrong' })).status).toBe(401);
 
-      const authorized = { headers: { authorization: basicAuthHeader(BOARD_USER, BOARD_PASSWORD) } };
-      const page = await fetch(`${dashboard.url}/queues`, authorized);
+      const page = await dashboard.api('/queues');
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('<html');
-      const queues = await fetch(`${dashboard.url}/queues/api/queues`, authorized);
+      const queues = await dashboard.api('/queues/api/queues');
       expect(queues.status).toBe(200);
       const names = ((await queues.json()) as { queues: Array<{ name: string }> }).queues.map((q) => q.name).sort();
       expect(names).toEqual(['ingest-batch-ready', 'ingest-events', 'ingest-hooks-completed', 'ingest-next-batch', 'start-ingest']);

@@ -22,6 +22,7 @@ export const runPageQuerySchema = z.object({
   batch: optional(z.coerce.number().int().min(0).max(2_147_483_647)),
   kind: optional(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be an issue kind such as invalid_json')),
   issuesPage: pageNumber,
+  failedPage: pageNumber,
 });
 
 /**

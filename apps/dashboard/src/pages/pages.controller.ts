@@ -13,7 +13,7 @@ import { csrfToken } from '../auth/session.js';
 import { replayConfirmPage, replayDonePage, resumeConfirmPage, resumeDonePage } from './actions.view.js';
 import { confirmFormSchema, replayFormSchema, runListQuerySchema, runPageQuerySchema, runPathSchema } from './page-input.js';
 import { PageErrorFilter, sendPage } from './page-response.js';
-import { countersFragment, hooksFragment, memoryFragment, type PageAbilities, runPage, timelineFragment } from './run-page.view.js';
+import { countersFragment, type PageAbilities, runPage, timelineFragment } from './run-page.view.js';
 import { RunPagesService } from './run-pages.service.js';
 import { isActive } from './run-view.js';
 import { runsListPage } from './runs-list.view.js';
@@ -49,12 +49,15 @@ export class PagesController {
     sendPage(res, runPage(view, abilities(req)));
   }
 
-  /** What the live script swaps in while the run is active: the same fragments the page renders. */
+  /**
+   * What the live script swaps in every few seconds while the run is active: the counters and
+   * the timeline, from a read that loads no log tails and sums no hook outcomes.
+   */
   @Get(':id/live')
   @RequireScopes('runs:read')
   async live(@Param() params: unknown) {
     const { id } = parseInput(runPathSchema, params, 'path');
-    const view = await this.pages.run(id);
+    const view = await this.pages.live(id);
     if (!view) throw new NotFoundException(`no run ${id}`);
     return {
       runId: id,
@@ -64,8 +67,6 @@ export class PagesController {
       fragments: {
         'live-counters': countersFragment(view).toString(),
         'live-timeline': timelineFragment(view).toString(),
-        'live-hooks': hooksFragment(view).toString(),
-        'live-memory': memoryFragment(view).toString(),
       },
     };
   }
@@ -78,7 +79,7 @@ export class PagesController {
     authorizeImageOverride(req.principal, body.image, this.config.allowedImagePrefixes, 'replay form');
     const view = await this.pages.run(id);
     if (!view) throw new NotFoundException(`no run ${id}`);
-    sendPage(res, replayConfirmPage(view.run, view.failedBatches, body, csrfToken(req)));
+    sendPage(res, replayConfirmPage(view.run, await this.pages.failedBatches(id), body, csrfToken(req)));
   }
 
   @Post(':id/replay')

@@ -3,7 +3,7 @@ import { formatCount, formatDuration, formatTime, toMs } from './format.js';
 import { type Html, html } from './html.js';
 import { layout } from './layout.js';
 import { progressBar, progressLegend } from './progress.view.js';
-import { isActive, type RunPageView } from './run-view.js';
+import { isActive, type RunLiveView, type RunPageView } from './run-view.js';
 import { runDuration, statusBadge, waitingText } from './runs-list.view.js';
 import { batchTable, timeline } from './timeline.view.js';
 
@@ -38,14 +38,15 @@ export function runPage(view: RunPageView, can: PageAbilities): Html {
     </section>
     <section aria-labelledby="h-hooks">
       <h2 id="h-hooks">Hook outcomes</h2>
-      <div id="live-hooks">${hooksFragment(view)}</div>
+      ${active ? html`<p class="muted">Summed over every batch: reload the page for the latest counts.</p>` : ''}
+      <div id="hook-outcomes">${hooksFragment(view)}</div>
     </section>
     <section aria-labelledby="h-memory">
       <h2 id="h-memory">Memory</h2>
-      <div id="live-memory">${memoryFragment(view)}</div>
+      <div id="memory">${memoryFragment(view)}</div>
     </section>
     <section aria-labelledby="h-failed">
-      <h2 id="h-failed">Failed batches (${view.failedBatches.length})</h2>
+      <h2 id="h-failed">Failed batches (${view.failedPage.total})</h2>
       ${failedSection(view)}
     </section>
     <section aria-labelledby="h-issues">
@@ -59,7 +60,7 @@ export function runPage(view: RunPageView, can: PageAbilities): Html {
   return layout({ title: `Run ${run.id.slice(0, 8)} of ${run.conventionId}`, body, jsonHref: `/api/ingestions/${run.id}`, live: active });
 }
 
-export function countersFragment(view: RunPageView): Html {
+export function countersFragment(view: RunLiveView): Html {
   const { run } = view;
   const c = run.counters;
   const waiting = waitingText(run, view.now);
@@ -78,10 +79,10 @@ export function countersFragment(view: RunPageView): Html {
     ${stagesTable(view)}`;
 }
 
-function stagesTable(view: RunPageView): Html {
+function stagesTable(view: RunLiveView): Html {
   const { run } = view;
   const s = (state: string) => view.batchesByState[state] ?? 0;
-  const failedIn = (stage: string) => view.failedBatches.filter((b) => b.stage === stage).length;
+  const failedIn = (stage: string) => view.failedByStage[stage] ?? 0;
   const ingesterState = run.ingestionFinished
     ? `finished ${formatTime(run.ingestionFinishedAt)}`
     : toMs(run.pause.until) && toMs(run.pause.until)! > view.now.getTime()
@@ -129,7 +130,7 @@ function stagesTable(view: RunPageView): Html {
   </div>`;
 }
 
-export function timelineFragment(view: RunPageView): Html {
+export function timelineFragment(view: RunLiveView): Html {
   return html`${timeline(view)}${batchTable(view)}`;
 }
 
@@ -196,8 +197,19 @@ export function memoryFragment(view: RunPageView): Html {
 }
 
 function failedSection(view: RunPageView): Html {
-  if (!view.failedBatches.length) return html`<p class="muted">No batch failed.</p>`;
-  return html`${view.failedBatches.map(
+  const { page, pageSize, total } = view.failedPage;
+  if (!total) return html`<p class="muted">No batch failed.</p>`;
+  const link = (p: number) => `/runs/${view.run.id}${p > 1 ? `?failedPage=${p}` : ''}#h-failed`;
+  const first = (page - 1) * pageSize;
+  const pager =
+    total > pageSize
+      ? html`<nav class="pager" aria-label="Failed batch pages">
+          Batches ${first + 1}–${first + view.failedBatches.length} of ${total}.
+          ${page > 1 ? html`<a href="${link(page - 1)}" rel="prev">← Previous failed batches</a>` : ''}
+          ${first + view.failedBatches.length < total ? html`<a href="${link(page + 1)}" rel="next">More failed batches →</a>` : ''}
+        </nav>`
+      : '';
+  return html`${pager}${view.failedBatches.map(
     (b) =>
       html`<details id="failed-${b.batchIndex}" class="failed-batch">
         <summary>Batch ${b.batchIndex}: ${b.stage ?? '?'} · <code>${b.kind ?? 'unknown'}</code> · ${truncate(b.reason ?? '', 160)}</summary>
@@ -285,7 +297,7 @@ function actionsSection(view: RunPageView, can: PageAbilities): Html {
   if (!can.ingest) {
     parts.push(html`<p class="muted" id="read-only">You can read this run; replaying and resuming need the <code>ingestions:write</code> scope.</p>`);
   }
-  if (view.failedBatches.length && can.ingest) {
+  if (view.failedPage.total && can.ingest) {
     parts.push(
       html`<details id="replay">
         <summary>Replay failed batches…</summary>
@@ -313,6 +325,6 @@ function actionsSection(view: RunPageView, can: PageAbilities): Html {
       </p>`,
     );
   }
-  if (!view.failedBatches.length && !paused) parts.push(html`<p class="muted">Nothing to replay or resume.</p>`);
+  if (!view.failedPage.total && !paused) parts.push(html`<p class="muted">Nothing to replay or resume.</p>`);
   return html`${parts}`;
 }

@@ -86,7 +86,11 @@ export interface RunPageView {
   batches: BatchView[];
   /** Every batch of the run, empty ones included. */
   batchTotal: number;
+  /** One page of the failed batches, with their log tails. */
   failedBatches: FailedBatchView[];
+  failedPage: { page: number; pageSize: number; total: number };
+  /** Failed batches of the whole run, by the stage that failed them. */
+  failedByStage: Record<string, number>;
   issuesByKind: Record<string, number>;
   issuesNotListed: number;
   issues: IssuesPageView;
@@ -96,5 +100,8 @@ export interface RunPageView {
   /** When the page was rendered: the right end of an active run's timeline. */
   now: Date;
 }
+
+/** What the live fragments (counters, stages, timeline) need: polled every few seconds, so no log tails and no hook aggregates. */
+export type RunLiveView = Pick<RunPageView, 'run' | 'batchesByState' | 'failedByStage' | 'batches' | 'batchTotal' | 'now'>;
 
 export const isActive = (run: Pick<RunRowView, 'status'>) => run.status !== 'completed';

@@ -1,6 +1,6 @@
 import { formatDuration, formatTime, toMs } from './format.js';
 import { type Html, html } from './html.js';
-import { type BatchView, isActive, type RunPageView } from './run-view.js';
+import { type BatchView, isActive, type RunLiveView } from './run-view.js';
 
 const WIDTH = 1000;
 const LABEL = 56;
@@ -54,7 +54,7 @@ function batchTitle(b: BatchView): string {
  * One row per batch on a time axis shared by all rows, so pipelining (overlapping rows) and
  * backpressure (the shaded wait, gaps between rows) show at a glance.
  */
-export function timeline(view: RunPageView): Html {
+export function timeline(view: RunLiveView): Html {
   const batches = view.batches.filter((b) => b.state !== 'empty').slice(-TIMELINE_MAX_ROWS);
   if (!batches.length) return html`<p class="muted" id="timeline-empty">No batch sourced yet.</p>`;
   const { run } = view;
@@ -124,7 +124,7 @@ export function timeline(view: RunPageView): Html {
 }
 
 /** The same ledger times as a table, for screen readers and for copying. */
-export function batchTable(view: RunPageView): Html {
+export function batchTable(view: RunLiveView): Html {
   return html`<details>
     <summary>Batches as a table (${view.batches.length})</summary>
     <div class="table-scroll">

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { replayFormSchema, runListQuerySchema, runPageQuerySchema } from './page-input.js';
 import type { BatchView, RunPageView } from './run-view.js';
+import { countersFragment, runPage } from './run-page.view.js';
 import { waitingText } from './runs-list.view.js';
 import { timeline } from './timeline.view.js';
 
@@ -44,6 +45,8 @@ function view(batches: Array<Partial<BatchView> & Pick<BatchView, 'batchIndex' |
     })),
     batchTotal: batches.length,
     failedBatches: [],
+    failedPage: { page: 1, pageSize: 20, total: 0 },
+    failedByStage: {},
     issuesByKind: {},
     issuesNotListed: 0,
     issues: { items: [], page: 1, pageSize: 50, hasMore: false, total: 0 },
@@ -125,6 +128,30 @@ describe('batch timeline', () => {
     expect(rows[1]![3]).toContain('pull held by backpressure for 20 s');
     expect(rows[0]![3]).not.toContain('held');
     expect(svg).not.toContain('class="wait"');
+  });
+});
+
+describe('run page failed batches', () => {
+  const failed = (i: number) => ({ batchIndex: i, stage: 'hooks', kind: 'oom', reason: `batch ${i} killed`, logs: ['Killed'] });
+
+  it('shows one page of failed batches and links the next and previous pages', () => {
+    const base = view([]);
+    const page = flat(
+      runPage(
+        { ...base, failedBatches: [20, 21].map(failed), failedPage: { page: 2, pageSize: 2, total: 5 }, failedByStage: { hooks: 5 } },
+        { ingest: true, conventions: false },
+      ),
+    );
+    expect(page).toContain('Failed batches (5)');
+    expect([...page.matchAll(/<details id="failed-(\d+)"/g)].map((m) => m[1])).toEqual(['20', '21']);
+    expect(page).toContain(`href="/runs/${base.run.id}#h-failed" rel="prev"`);
+    expect(page).toContain(`href="/runs/${base.run.id}?failedPage=3#h-failed" rel="next"`);
+  });
+
+  it("counts every failed batch in the stages table, not only the page's", () => {
+    const stages = flat(countersFragment({ ...view([]), failedByStage: { hooks: 30, publisher: 2 } }));
+    expect(stages).toMatch(/<th scope="row">Hooks<\/th>(?:\s*<td[^>]*>[^<]*<\/td>){2}\s*<td class="num">30<\/td>/);
+    expect(stages).toMatch(/<th scope="row">Publisher<\/th>(?:\s*<td[^>]*>[^<]*<\/td>){2}\s*<td class="num">2<\/td>/);
   });
 });
 

@@ -16,11 +16,13 @@ import type {
   BatchCountsByState,
   BatchListFilter,
   BatchView,
+  FailedBatchCount,
   HookOutcomes,
   IssueListFilter,
   Page,
   RunDetail,
   RunListFilter,
+  RunProgress,
   RunSummary,
 } from './run-views.js';
 
@@ -90,6 +92,23 @@ export class RunReadModel {
             pauseReason: run.pauseReason,
           },
     };
+  }
+
+  /** The run's counters and batch counts only: cheap enough to poll while a run is active. */
+  async getRunProgress(runId: string): Promise<RunProgress | undefined> {
+    const run = await this.findRun(runId);
+    if (!run) return undefined;
+    const [batchesByState, failedBatches] = await Promise.all([this.countBatchesByState(runId), this.countFailedBatches(runId)]);
+    return { summary: toRunSummary(run), batchesByState, failedBatches, pausedUntil: run.pausedUntil, pauseReason: run.pauseReason };
+  }
+
+  /** The run's failed batches counted by failure stage and kind. */
+  countFailedBatches(runId: string): Promise<FailedBatchCount[]> {
+    return this.db
+      .select({ stage: ingestBatches.failureStage, kind: ingestBatches.failureKind, n: sql<number>`count(*)::int` })
+      .from(ingestBatches)
+      .where(and(eq(ingestBatches.runId, runId), eq(ingestBatches.state, BatchState.Failed)))
+      .groupBy(ingestBatches.failureStage, ingestBatches.failureKind);
   }
 
   /** The run's batches in index order, a page at a time (all of them without a limit). */

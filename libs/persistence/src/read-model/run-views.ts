@@ -75,6 +75,22 @@ export type BatchCountsByState = Record<BatchState, number>;
 export type HookOutcomes = Record<string, HookCounts>;
 
 /** One run with everything but its batch and issue lists (page those with listBatches / listIssues). */
+/** How many of a run's batches failed in each stage with each kind. */
+export interface FailedBatchCount {
+  stage: string | null;
+  kind: string | null;
+  n: number;
+}
+
+/** What a live view of an active run polls: the run row's summary and its batch counts, no per-batch rows. */
+export interface RunProgress {
+  summary: RunSummary;
+  batchesByState: BatchCountsByState;
+  failedBatches: FailedBatchCount[];
+  pausedUntil: Date | null;
+  pauseReason: string | null;
+}
+
 export interface RunDetail {
   summary: RunSummary;
   /** The hooks of the run's convention snapshot, in order. */
