@@ -5,6 +5,7 @@ import { DashboardModule } from '../../apps/dashboard/src/dashboard.module.js';
 import { type DashboardEnv, loadDashboardEnv } from '../../apps/dashboard/src/dashboard-env.js';
 
 export const API_TOKEN = 'test-token-0123456789abcdef0123';
+/** Bull Board's former basic-auth credentials: still accepted by the env, no longer a way in. */
 export const BOARD_USER = 'operator';
 export const BOARD_PASSWORD = 'correct horse battery staple';
 
@@ -15,10 +16,7 @@ export class DashboardApp {
     readonly url: string,
   ) {}
 
-  static async start(
-    config: AppConfig,
-    env: DashboardEnv = loadDashboardEnv({ DASHBOARD_USER: BOARD_USER, DASHBOARD_PASSWORD: BOARD_PASSWORD, API_TOKEN }),
-  ) {
+  static async start(config: AppConfig, env: DashboardEnv = loadDashboardEnv({ API_TOKEN })) {
     const app = await NestFactory.create(DashboardModule.forRoot(config, env), { logger: process.env.DEBUG_PIPELINE ? ['error', 'warn'] : false });
     await app.listen(0, '127.0.0.1');
     return new DashboardApp(app, (await app.getUrl()).replace('[::1]', '127.0.0.1'));

@@ -183,7 +183,7 @@ describe('docker/Dockerfile', () => {
     const deps = stages.find((s) => runs(s).some((c) => /^npm ci .*--omit=dev/.test(c)))!;
     expect(deps).toBeDefined();
     expect(runtime.steps).toContainEqual(['COPY', `--from=${deps.name} /app/node_modules ./node_modules`]);
-    expect(runtime.steps).toContainEqual(['COPY', `--from=${build.name} /app/dist ./dist`]);
+    expect(runtime.steps).toContainEqual(['COPY', `--from=${build.name} /app/dist/apps ./dist/apps`]);
     const users = runtime.steps.filter(([op]) => op === 'USER').map(([, v]) => v);
     expect(users.length).toBeGreaterThan(0);
     expect(users.at(-1)).toMatch(/^(?!root\b|0\b)\d+(:\d+)?$/); // numeric, so runAsNonRoot can verify it
@@ -192,7 +192,20 @@ describe('docker/Dockerfile', () => {
   it('ships what the services need at run time and picks the app by CMD', () => {
     const copies = runtime.steps.filter(([op]) => op === 'COPY').map(([, v]) => v);
     // package.json has the "#osa/*" import map; migrations/ and tools/examples are read at run time.
-    for (const p of ['package.json ./', 'migrations ./migrations', 'tools ./tools']) expect(copies).toContain(p);
+    for (const p of ['package.json ./', 'migrations ./migrations', 'tools/examples ./tools/examples']) expect(copies).toContain(p);
+    // Of the build, the services, their libraries and the CLI (what compose and the k8s manifests
+    // run); never the whole dist/ or tools/, which hold scratch databases and benchmarks.
+    const fromBuild = copies.filter((c) => c.startsWith(`--from=${build.name} `)).map((c) => c.split(' ')[1]);
+    expect(fromBuild).toEqual(['/app/dist/apps', '/app/dist/libs', '/app/dist/tools/cli']);
+    expect(copies.filter((c) => /^(tools|\.)\s/.test(c) || /(scratch|bench|test)/.test(c))).toEqual([]);
+    const commands = [
+      ...Object.values(parseCompose(read('docker/compose.yaml')).services).flatMap((svc) => [svc.command ?? []].flat()),
+      ...['ingester-runner', 'hook-runner', 'publisher', 'dashboard'].flatMap(
+        (app) => read(`k8s/base/${app}.yaml`).match(/dist\/[\w/.-]+\.js/g) ?? [],
+      ),
+    ];
+    for (const script of commands.flatMap((c) => String(c).match(/dist\/[\w/.-]+\.js/g) ?? []))
+      expect([script, fromBuild.some((dir) => script.startsWith(`${dir.replace('/app/', '')}/`))]).toEqual([script, true]);
     expect(runtime.steps).toContainEqual(['ENTRYPOINT', '["node"]']);
     const cmd = JSON.parse(runtime.steps.find(([op]) => op === 'CMD')![1]) as string[];
     expect(cmd).toHaveLength(1);

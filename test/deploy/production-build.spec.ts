@@ -70,6 +70,29 @@ describe('the production build', () => {
     expect(new Set(files.map((file) => file.split('/')[0]))).toEqual(new Set(['apps', 'libs', 'tools']));
   });
 
+  it('ships in the image only what runs: no scratch databases, benchmarks or test code', async () => {
+    const image = imagePaths(await readFile(path.join(ROOT, 'docker/Dockerfile'), 'utf8'));
+    const shipped = files.filter((file) => image.dist.some((dir) => dir === '' || file.startsWith(`${dir}/`)));
+    const leftOut = files.filter((file) => !shipped.includes(file)).map((file) => file.split('/').slice(0, 2).join('/'));
+    expect(new Set(leftOut)).toEqual(new Set(['tools/bench', 'tools/demo', 'tools/scratch', 'tools/tsconfig.tools.tsbuildinfo']));
+    expect(shipped.filter((file) => TEST_CODE.test(file) || /^tools\/(scratch|bench)\//.test(file))).toEqual([]);
+    // What docker/compose.yaml and the k8s manifests run is in it.
+    for (const main of [
+      'apps/ingester-runner/src/main.js',
+      'apps/hook-runner/src/main.js',
+      'apps/publisher/src/main.js',
+      'apps/dashboard/src/main.js',
+      'tools/cli/main.js',
+    ])
+      expect(shipped).toContain(main);
+    // The sources the image copies from the repository hold no test or bench code either.
+    for (const dir of image.repository) {
+      const inRepo = (await readdir(path.join(ROOT, dir), { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile());
+      const names = inRepo.map((entry) => path.relative(ROOT, path.join(entry.parentPath, entry.name)));
+      expect(names.filter((file) => TEST_CODE.test(file) || /(^|\/)(scratch|bench)\//.test(file))).toEqual([]);
+    }
+  });
+
   it('records a module load (checked on the Kubernetes runner, which loads the client)', async () => {
     const { modules } = await modulesLoaded('dist/libs/runners/src/kubernetes/index.js');
     expect(modules.some((url) => KUBERNETES_CLIENT.test(url))).toBe(true);
@@ -84,3 +107,18 @@ describe('the production build', () => {
     expect(ownCode.filter((url) => TEST_CODE.test(repositoryPath(url)))).toEqual([]);
   });
 });
+
+/**
+ * What the runtime stage of docker/Dockerfile copies: build outputs below dist/ (relative to it)
+ * and repository directories below tools/.
+ */
+function imagePaths(dockerfile: string): { dist: string[]; repository: string[] } {
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const copies = [...runtime.matchAll(/^COPY\s+(.+)$/gm)].map((m) => m[1]!.trim().split(/\s+/));
+  return {
+    dist: copies
+      .filter(([from, src]) => from === '--from=build' && src?.startsWith('/app/dist'))
+      .map(([, src]) => src!.replace(/^\/app\/dist\/?/, '')),
+    repository: copies.filter(([src]) => src?.startsWith('tools')).map(([src]) => src!),
+  };
+}

@@ -21,8 +21,11 @@ export interface OidcSettings {
 
 /** The dashboard's own settings, on top of the services' AppConfig. Unset settings stay undefined. */
 export interface DashboardEnv {
-  /** Basic auth for Bull Board at /queues; undefined only in insecure development mode. */
-  basicAuth?: { user: string; password: string };
+  /**
+   * Settings still accepted but no longer used (DASHBOARD_USER, DASHBOARD_PASSWORD: Bull Board is
+   * behind the API's credentials now); the service warns about each at startup.
+   */
+  ignored: string[];
   /** The single legacy bearer token: every scope. */
   apiToken?: string;
   namedTokens?: NamedToken[];
@@ -66,8 +69,8 @@ const namedTokenSchema = z
   .strict();
 
 const schema = z.object({
-  DASHBOARD_USER: z.string().min(1, 'must not be empty').optional(),
-  DASHBOARD_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  DASHBOARD_USER: z.string().optional(),
+  DASHBOARD_PASSWORD: z.string().optional(),
   API_TOKEN: z.string().min(24, 'must be at least 24 characters (e.g. `openssl rand -hex 24`)').optional(),
   API_TOKENS: z.string().optional(),
   OIDC_ISSUER: issuerUrl.optional(),
@@ -119,10 +122,11 @@ export function parseNamedTokens(raw: string): { tokens: NamedToken[]; problems:
 }
 
 /**
- * Bull Board can retry, promote and delete jobs, and the API starts runs: the dashboard refuses
- * to start without DASHBOARD_USER + DASHBOARD_PASSWORD and an API credential (API_TOKEN,
- * API_TOKENS or OIDC_ISSUER), unless DASHBOARD_INSECURE_DEV=true (local development; whatever
- * credentials are set still apply).
+ * The API starts runs and Bull Board can add, retry, promote and delete jobs: the dashboard
+ * refuses to start without an API credential (API_TOKEN, API_TOKENS or OIDC_ISSUER), which both
+ * take, unless DASHBOARD_INSECURE_DEV=true (local development; whatever credentials are set still
+ * apply). DASHBOARD_USER / DASHBOARD_PASSWORD (the board's former basic auth) are accepted and
+ * ignored, so an existing deployment keeps starting; the service warns that they do nothing.
  */
 export function loadDashboardEnv(env: Record<string, string | undefined> = process.env): DashboardEnv {
   const blankToUndefined = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
@@ -133,16 +137,7 @@ export function loadDashboardEnv(env: Record<string, string | undefined> = proce
   const e = parsed.data;
   const insecureDev = e.DASHBOARD_INSECURE_DEV === 'true';
   const problems: string[] = [];
-  if (Boolean(e.DASHBOARD_USER) !== Boolean(e.DASHBOARD_PASSWORD)) {
-    problems.push(
-      `${e.DASHBOARD_USER ? 'DASHBOARD_PASSWORD' : 'DASHBOARD_USER'}: must be set together with ${e.DASHBOARD_USER ? 'DASHBOARD_USER' : 'DASHBOARD_PASSWORD'}`,
-    );
-  } else if (!e.DASHBOARD_USER && !insecureDev) {
-    problems.push(
-      'DASHBOARD_USER, DASHBOARD_PASSWORD: required — Bull Board (/queues) can retry and delete jobs, so it is served only behind basic auth ' +
-        '(set DASHBOARD_INSECURE_DEV=true to run without it on a development machine)',
-    );
-  }
+  const ignored = (['DASHBOARD_USER', 'DASHBOARD_PASSWORD'] as const).filter((k) => e[k] !== undefined);
   const named = e.API_TOKENS === undefined ? undefined : parseNamedTokens(e.API_TOKENS);
   if (named) problems.push(...named.problems);
   if (e.OIDC_ISSUER && !e.OIDC_AUDIENCE) problems.push('OIDC_AUDIENCE: required with OIDC_ISSUER (the `aud` every accepted JWT must carry)');
@@ -151,13 +146,12 @@ export function loadDashboardEnv(env: Record<string, string | undefined> = proce
   }
   if (!e.API_TOKEN && !e.API_TOKENS && !e.OIDC_ISSUER && !insecureDev) {
     problems.push(
-      'API_TOKEN: required — the HTTP API (/api) starts and replays runs, so it needs a credential: API_TOKEN, named tokens in API_TOKENS, ' +
+      'API_TOKEN: required — the HTTP API (/api) and Bull Board (/queues) start, replay and delete jobs, so they need a credential: API_TOKEN, named tokens in API_TOKENS, ' +
         'or JWTs from OIDC_ISSUER (or DASHBOARD_INSECURE_DEV=true)',
     );
   }
   if (problems.length) throw new DashboardConfigError(problems);
   return {
-    basicAuth: e.DASHBOARD_USER && e.DASHBOARD_PASSWORD ? { user: e.DASHBOARD_USER, password: e.DASHBOARD_PASSWORD } : undefined,
     apiToken: e.API_TOKEN,
     namedTokens: named?.tokens,
     oidc: e.OIDC_ISSUER
@@ -167,5 +161,6 @@ export function loadDashboardEnv(env: Record<string, string | undefined> = proce
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     sessionCookieSecure: e.SESSION_COOKIE_SECURE === undefined ? undefined : e.SESSION_COOKIE_SECURE === 'true',
     insecureDev,
+    ignored,
   };
 }

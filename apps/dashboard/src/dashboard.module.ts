@@ -27,7 +27,7 @@ export class DashboardModule {
         PipelineInfrastructureModule.forRoot(config, 'dashboard'),
         ControlPlaneModule,
         MetricsModule.forRoot('dashboard', { runsSource: RunReadModel, backpressureMaxWaitMs: config.backpressure.maxWaitMs }),
-        QueueBoardModule.forRoot(env),
+        QueueBoardModule.forRoot(),
         AuthModule.forRoot(env, { open: [HealthController, MetricsController] }),
         PagesModule,
       ],

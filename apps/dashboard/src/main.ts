@@ -14,6 +14,11 @@ try {
   console.error(`dashboard: ${err.message}`);
   process.exit(2);
 }
+for (const name of env.ignored) {
+  console.warn(
+    `dashboard: ${name} is set but no longer used — Bull Board (/queues) takes the API's credentials: sign in at /login with an API token (runs:read to view, ingestions:write to change queues)`,
+  );
+}
 if (env.insecureDev) console.warn('dashboard: DASHBOARD_INSECURE_DEV=true — routes without credentials configured are served unauthenticated');
 if (!env.sessionSecret) {
   console.warn(

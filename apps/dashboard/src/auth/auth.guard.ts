@@ -5,6 +5,7 @@ import { Authenticator } from './authenticator.js';
 import type { HttpRequest } from './http-request.js';
 import { LoginRequired, wantsPage } from './login-required.js';
 import { IS_PUBLIC, REQUIRED_SCOPES } from './require-scopes.decorator.js';
+import { CROSS_SITE_MESSAGE, fromSameOrigin } from './same-origin.js';
 import { assertScopes } from './scope-check.js';
 import type { Scope } from './scopes.js';
 import { hasValidCsrf } from './session.js';
@@ -16,11 +17,17 @@ export const OPEN_CONTROLLERS = Symbol('OPEN_CONTROLLERS');
 const DEFAULT_SCOPES: readonly Scope[] = ['runs:read'];
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** Whether the request asks to change state (anything but GET, HEAD, OPTIONS). */
+export const changesState = (request: HttpRequest): boolean => !SAFE_METHODS.has(request.method ?? 'GET');
+
 /**
  * The one guard of every dashboard route (registered globally). It resolves the principal, puts
  * it on `request.principal`, and answers 401 without a valid credential (a browser asking for a
  * page is redirected to /login instead), or 403 naming the missing scope. A state-changing
- * request authenticated by the session cookie must also carry the session's CSRF token.
+ * request that a browser could have been made to send by another site — one authenticated by the
+ * session cookie or by nothing (a public route such as /login, or DASHBOARD_INSECURE_DEV) — must
+ * come from the dashboard's own origin (403 otherwise); by session it must also carry the
+ * session's CSRF token. A bearer token is never sent by a browser on its own, so it needs neither.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -36,6 +43,7 @@ export class AuthGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.openControllers.has(context.getClass())) return true;
     if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets)) {
+      if (changesState(request) && !fromSameOrigin(request)) throw new ForbiddenException(CROSS_SITE_MESSAGE);
       // Only the session is read: a public route never waits on an issuer's keys.
       request.principal = await this.auth.authenticate(request, { bearer: false });
       return true;
@@ -51,8 +59,11 @@ export class AuthGuard implements CanActivate {
       throw new UnauthorizedException('a valid bearer token is required (Authorization: Bearer <token>), or a session from /login');
     }
     request.principal = principal;
-    if (principal.via === 'session' && !SAFE_METHODS.has(request.method ?? 'GET') && !hasValidCsrf(request)) {
-      throw new ForbiddenException('missing or wrong CSRF token: a form sent with the session cookie must carry the hidden field "csrf"');
+    if (changesState(request) && (principal.via === 'session' || principal.via === 'insecure-dev')) {
+      if (!fromSameOrigin(request)) throw new ForbiddenException(CROSS_SITE_MESSAGE);
+      if (principal.via === 'session' && !hasValidCsrf(request)) {
+        throw new ForbiddenException('missing or wrong CSRF token: a form sent with the session cookie must carry the hidden field "csrf"');
+      }
     }
     assertScopes(principal, this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, targets) ?? DEFAULT_SCOPES);
     return true;

@@ -9,13 +9,15 @@ import { LoginRedirectFilter } from './login-required.js';
 
 /**
  * Authentication and scopes for every route of the dashboard (a global guard), and the login
- * form. `open` lists the shared controllers that stay public (health, metrics).
+ * form. `open` lists the shared controllers that stay public (health, metrics). Global, so the
+ * Bull Board middleware checks requests with the same Authenticator (one session key).
  */
 @Module({})
 export class AuthModule {
   static forRoot(env: DashboardEnv, options: { open: Type[] }): DynamicModule {
     return {
       module: AuthModule,
+      global: true,
       controllers: [LoginController],
       providers: [
         { provide: DASHBOARD_ENV, useValue: env },

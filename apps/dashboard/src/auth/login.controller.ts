@@ -2,13 +2,16 @@ import { Controller, Get, Post, Req, Res } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { Authenticator } from './authenticator.js';
 import { type HttpRequest, safeNextPath } from './http-request.js';
-import { renderLoginPage } from './login-page.js';
+import { PAGE_HEADERS } from '../pages/page-response.js';
+import { LOGIN_STYLE_SOURCE, renderLoginPage } from './login-page.js';
 import { Public } from './require-scopes.decorator.js';
 import { sessionCookie } from './session.js';
 
 /**
  * Browser sessions: the form posts a token, verified like a bearer token, and gets a signed
- * HttpOnly SameSite=Strict cookie back. Pages and forms then authenticate by that cookie.
+ * HttpOnly SameSite=Strict cookie back. Pages and forms then authenticate by that cookie. Both
+ * posts are public, so the guard lets them through only from the dashboard's own origin: another
+ * site can neither sign a browser in to an account of its choosing nor sign it out.
  */
 @Controller()
 @Public()
@@ -46,10 +49,15 @@ export class LoginController {
   }
 }
 
+/** The pages' security headers (never framed, nothing but the dashboard's own resources), plus the form's inline style. */
+const LOGIN_HEADERS: Readonly<Record<string, string>> = {
+  ...PAGE_HEADERS,
+  'Content-Security-Policy': PAGE_HEADERS['Content-Security-Policy']!.replace("style-src 'self'", `style-src 'self' ${LOGIN_STYLE_SOURCE}`),
+};
+
 function sendPage(response: ServerResponse, status: number, html: string): void {
   response.statusCode = status;
-  response.setHeader('Content-Type', 'text/html; charset=utf-8');
-  response.setHeader('Cache-Control', 'no-store');
+  for (const [name, value] of Object.entries(LOGIN_HEADERS)) response.setHeader(name, value);
   response.end(html);
 }
 

@@ -3,34 +3,33 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { getQueueToken } from '@nestjs/bullmq';
-import { type DynamicModule, Inject, Logger, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { type DynamicModule, Inject, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { ALL_QUEUES } from '#osa/queues';
-import type { DashboardEnv } from '../dashboard-env.js';
-import { basicAuth } from './basic-auth.middleware.js';
+import { Authenticator } from '../auth/authenticator.js';
+import { boardAuth } from './board-auth.middleware.js';
 
 export const QUEUE_BOARD_ROUTE = '/queues';
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 const BOARD_ADAPTER = Symbol('BOARD_ADAPTER');
-const BOARD_ENV = Symbol('BOARD_ENV');
 
 /**
- * Bull Board for every pipeline queue at /queues. Basic auth is the first middleware of the
- * board's own chain: Nest guards run only for Nest route handlers, never for middleware-mounted
- * routes such as the board's, so a guard would leave it open.
+ * Bull Board for every pipeline queue at /queues, behind the dashboard's credentials and scopes
+ * (runs:read to view, ingestions:write to change a queue). The check is the first middleware of
+ * the board's own chain: Nest guards run only for Nest route handlers, never for
+ * middleware-mounted routes such as the board's, so a guard would leave it open.
  */
 @Module({})
 export class QueueBoardModule implements NestModule {
   constructor(
     @Inject(BOARD_ADAPTER) private readonly adapter: ExpressAdapter,
-    @Inject(BOARD_ENV) private readonly env: DashboardEnv,
+    private readonly auth: Authenticator,
   ) {}
 
-  static forRoot(env: DashboardEnv): DynamicModule {
+  static forRoot(): DynamicModule {
     return {
       module: QueueBoardModule,
       providers: [
-        { provide: BOARD_ENV, useValue: env },
         {
           provide: BOARD_ADAPTER,
           useFactory: (...queues: Queue[]) => {
@@ -51,11 +50,7 @@ export class QueueBoardModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    const chain: Middleware[] = [];
-    if (this.env.basicAuth) chain.push(basicAuth(this.env.basicAuth));
-    else new Logger('QueueBoard').warn('Bull Board is served WITHOUT authentication (DASHBOARD_INSECURE_DEV=true)');
     // The adapter types its Express router as `any`.
-    chain.push(this.adapter.getRouter() as Middleware);
-    consumer.apply(...chain).forRoutes(QUEUE_BOARD_ROUTE);
+    consumer.apply(boardAuth(this.auth), this.adapter.getRouter() as Middleware).forRoutes(QUEUE_BOARD_ROUTE);
   }
 }

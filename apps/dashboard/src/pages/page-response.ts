@@ -4,14 +4,16 @@ import { errorPage } from './actions.view.js';
 import type { Html } from './html.js';
 
 /**
- * Pages load only the dashboard's own stylesheet and script and are never framed; with every
- * value escaped by `html`, this is the second line against injected markup.
+ * Pages load only the dashboard's own stylesheet and script and are never framed (CSP
+ * frame-ancestors, and X-Frame-Options for browsers without it); with every value escaped by
+ * `html`, this is the second line against injected markup. The login form sends them too.
  */
-const PAGE_HEADERS: Record<string, string> = {
+export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'Content-Type': 'text/html; charset=utf-8',
   'Content-Security-Policy':
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'same-origin',
   'Cache-Control': 'no-store',
 };
