@@ -99,7 +99,8 @@ describe('Bull Board scopes and cross-site requests', () => {
 
   describe('login and logout', () => {
     it('refuses a cross-site sign-in or sign-out (403, no cookie), and accepts one from the form', async () => {
-      for (const headers of [{ origin: EVIL }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }]) {
+      const crossSite: Array<Record<string, string>> = [{ origin: EVIL }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }];
+      for (const headers of crossSite) {
         const { res, cookie } = await login(secret('reader'), headers);
         expect([headers, res.status, cookie]).toEqual([headers, 403, undefined]);
       }
