@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import { ConfigError, loadConfig } from '#osa/config';
-import { conventionIdSchema, runIdSchema } from '#osa/domain';
+import { conventionIdSchema, RunStatus, runIdSchema } from '#osa/domain';
 import { ConventionRepository, openDatabase, RunLedger, RunReadModel } from '#osa/persistence';
 import { replayCommand } from './replay-command.js';
 import { applyConventionCommand, awaitRunId, followRun, migrateCommand, publishStart, statusCommand } from './commands.js';
@@ -20,7 +20,8 @@ const USAGE = `usage: osa-ingest <command>
                                             publisher (reopens a completed run); the overrides
                                             change the replayed hooks' limits on the run
   resume RUN_ID                             lift a failure-breaker pause so the run pulls again
-  list                                      list recent runs
+  list [--status STATUS] [--convention ID]  list recent runs (the latest 50), narrowed to a status
+                                            (pending, running, completed) and a convention
 
 options: --json for machine-readable output. Configuration comes from the environment
 (REDIS_URL, DATABASE_URL, QUEUE_PREFIX, ...; see README).`;
@@ -38,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
       hook: { type: 'string' },
       memory: { type: 'string' },
       image: { type: 'string' },
+      status: { type: 'string' },
+      convention: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -130,7 +133,12 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'list': {
-        const { items: runs } = await new RunReadModel(database.db).listRuns({ limit: 50, offset: 0 });
+        const { items: runs } = await new RunReadModel(database.db).listRuns({
+          status: values.status === undefined ? undefined : runStatus(values.status),
+          conventionId: values.convention === undefined ? undefined : argument(conventionIdSchema, values.convention, '--convention'),
+          limit: 50,
+          offset: 0,
+        });
         print(
           runs
             .map(
@@ -157,6 +165,12 @@ function argument(schema: z.ZodType<string>, value: string, name: string): strin
   const result = schema.safeParse(value);
   if (!result.success) throw new UsageError(`${name} ${result.error.issues[0]?.message ?? 'is not valid'}`);
   return result.data;
+}
+
+function runStatus(value: string): RunStatus {
+  const statuses: readonly string[] = Object.values(RunStatus);
+  if (!statuses.includes(value)) throw new UsageError(`--status must be one of ${statuses.join(', ')}, got "${value}"`);
+  return value as RunStatus;
 }
 
 function optionalIndex(value: string): number {

@@ -14,8 +14,21 @@ export interface RunMetricsSource {
   longestBackpressureWaitSeconds(): Promise<number>;
 }
 
-export function pipelineMetricsSources(queues: readonly Queue[], runs: RunMetricsSource, backpressureMaxWaitMs: number): MetricsSources {
+/** What osa_ready reads; the pipeline's ReadinessCheck provides it under READINESS_SOURCE. */
+export interface ReadinessSource {
+  isReady(): Promise<boolean>;
+}
+
+export const READINESS_SOURCE = Symbol('ReadinessSource');
+
+export function pipelineMetricsSources(
+  queues: readonly Queue[],
+  runs: RunMetricsSource,
+  backpressureMaxWaitMs: number,
+  readiness?: ReadinessSource,
+): MetricsSources {
   return {
+    ready: readiness && (() => readiness.isReady()),
     async queueDepth() {
       const rows: Array<{ queue: string; state: string; count: number }> = [];
       for (const queue of queues) {
@@ -60,11 +73,11 @@ export class MetricsModule {
       providers: [
         {
           provide: StageMetrics,
-          useFactory: (runs: RunMetricsSource, ...queues: Queue[]) =>
-            new StageMetrics(service, pipelineMetricsSources(queues, runs, options.backpressureMaxWaitMs), {
+          useFactory: (runs: RunMetricsSource, readiness: ReadinessSource | undefined, ...queues: Queue[]) =>
+            new StageMetrics(service, pipelineMetricsSources(queues, runs, options.backpressureMaxWaitMs, readiness), {
               defaultMetrics: options.defaultMetrics,
             }),
-          inject: [options.runsSource, ...ALL_QUEUES.map((name) => getQueueToken(name))],
+          inject: [options.runsSource, { token: READINESS_SOURCE, optional: true }, ...ALL_QUEUES.map((name) => getQueueToken(name))],
         },
       ],
       exports: [StageMetrics],

@@ -12,6 +12,8 @@ export interface MetricsSources {
   longestBackpressureWaitSeconds(): Promise<number>;
   /** BACKPRESSURE_MAX_WAIT_MS in seconds: a wait that reaches it fails the ingestion. */
   backpressureMaxWaitSeconds: number;
+  /** The service's readiness (what /health/ready answers); without it no osa_ready is exported. */
+  ready?: () => Promise<boolean>;
 }
 
 /**
@@ -81,16 +83,16 @@ export class StageMetrics implements ContainerRunObserver {
       name: 'osa_active_run_stalled_seconds',
       help: 'Seconds since the ledger last recorded progress (its start or a batch transition) for the active run that has gone longest without; 0 with none (read from Postgres on scrape)',
       registers: [this.registry],
-      async collect() {
-        this.set(await sources.longestRunStallSeconds());
+      collect() {
+        return setOrUnknown(this, () => sources.longestRunStallSeconds());
       },
     });
     new Gauge({
       name: 'osa_backpressure_wait_seconds',
       help: "Seconds the longest current backpressure wait among active runs has lasted, from its pull's first deferral; a pull held only by the failure breaker does not count; 0 with none (read from Postgres on scrape)",
       registers: [this.registry],
-      async collect() {
-        this.set(await sources.longestBackpressureWaitSeconds());
+      collect() {
+        return setOrUnknown(this, () => sources.longestBackpressureWaitSeconds());
       },
     });
     // Exported so an alert can compare a wait with the configured maximum without copying it.
@@ -103,8 +105,8 @@ export class StageMetrics implements ContainerRunObserver {
       name: 'osa_active_runs',
       help: 'Ingest runs pending or running (read from Postgres on scrape)',
       registers: [this.registry],
-      async collect() {
-        this.set(await sources.activeRuns());
+      collect() {
+        return setOrUnknown(this, () => sources.activeRuns());
       },
     });
     new Gauge({
@@ -114,9 +116,24 @@ export class StageMetrics implements ContainerRunObserver {
       registers: [this.registry],
       async collect() {
         this.reset();
-        for (const { queue, state, count } of await sources.queueDepth()) this.set({ queue, state }, count);
+        try {
+          for (const { queue, state, count } of await sources.queueDepth()) this.set({ queue, state }, count);
+        } catch {
+          this.reset();
+        }
       },
     });
+    const { ready } = sources;
+    if (ready) {
+      new Gauge({
+        name: 'osa_ready',
+        help: '1 when the service can reach Redis and Postgres (the checks of /health/ready, evaluated on scrape), else 0',
+        registers: [this.registry],
+        async collect() {
+          this.set((await ready().catch(() => false)) ? 1 : 0);
+        },
+      });
+    }
   }
 
   jobCompleted(stage: string, queue: string, seconds: number): void {
@@ -150,5 +167,18 @@ export class StageMetrics implements ContainerRunObserver {
 
   metrics(): Promise<string> {
     return this.registry.metrics();
+  }
+}
+
+/**
+ * A gauge read from Redis or Postgres is NaN (unknown) when the read fails, so the scrape still
+ * answers, with osa_ready 0, instead of failing whole: a failed scrape is what OsaServiceDown
+ * means, an unreachable dependency is OsaServiceNotReady.
+ */
+async function setOrUnknown(gauge: Gauge, read: () => Promise<number>): Promise<void> {
+  try {
+    gauge.set(await read());
+  } catch {
+    gauge.set(Number.NaN);
   }
 }

@@ -28,3 +28,4 @@ export * from './replay/replay.service.js';
 export * from './start/start-ingest.service.js';
 export * from './nest/bootstrap-service.js';
 export * from './nest/health.controller.js';
+export * from './nest/readiness-check.js';

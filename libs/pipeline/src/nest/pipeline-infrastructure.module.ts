@@ -2,7 +2,7 @@ import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { type DynamicModule, Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { AppConfig } from '#osa/config';
-import { queueTelemetry, TracingFlush } from '#osa/observability';
+import { queueTelemetry, READINESS_SOURCE, TracingFlush } from '#osa/observability';
 import {
   ConventionRepository,
   type DatabaseHandle,
@@ -17,6 +17,7 @@ import { ConnectionErrorLog } from '../connections/connection-error-log.js';
 import { JobProducer, type QueueSet } from '../jobs/job-producer.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { createRunLedger } from '../tracing/traced-run-ledger.js';
+import { ReadinessCheck } from './readiness-check.js';
 import { APP_CONFIG, DATABASE } from './tokens.js';
 
 /** Closes the database pool when the application stops. */
@@ -76,8 +77,23 @@ export class PipelineInfrastructureModule {
           useFactory: (h: DatabaseHandle, events: Queue) => new OutboxRelay(h.db, new OutboxRepository(), events, config.eventsRetentionHours),
           inject: [DATABASE, getQueueToken(QueueName.Events)],
         },
+        ReadinessCheck,
+        // What MetricsModule exports as osa_ready.
+        { provide: READINESS_SOURCE, useExisting: ReadinessCheck },
       ],
-      exports: [BullModule, APP_CONFIG, DATABASE, RunLedger, RunReadModel, ConventionRepository, RecordRepository, JobProducer, OutboxRelay],
+      exports: [
+        BullModule,
+        APP_CONFIG,
+        DATABASE,
+        RunLedger,
+        RunReadModel,
+        ConventionRepository,
+        RecordRepository,
+        JobProducer,
+        OutboxRelay,
+        ReadinessCheck,
+        READINESS_SOURCE,
+      ],
     };
   }
 }
