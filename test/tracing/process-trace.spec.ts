@@ -24,7 +24,7 @@ describe('tracing across the service processes (OTLP/HTTP to a local receiver)',
     await receiver?.close();
   });
 
-  it('exports one trace per run in which each batch goes ingester-runner → hook-runner → publisher', async () => {
+  it('exports one trace per batch, each going ingester-runner → hook-runner → publisher', async () => {
     await harness.applyConvention(countingConvention('traced', { total: 25, page_size: 10 }));
     const runId = await harness.start('traced');
     await harness.waitForRun(runId);
@@ -64,15 +64,15 @@ describe('tracing across the service processes (OTLP/HTTP to a local receiver)',
         `process ${QueueName.NextBatch} @ osa-ingester-runner`,
       ]);
       expect(ancestors(hook!).some((s) => s.kind === OTLP_CONSUMER && s.name === `process ${QueueName.BatchReady}`)).toBe(true);
-    }
-    expect(traces.size).toBe(1);
 
-    // Every span of the run's trace has its parent in it, but the start job's.
-    const trace = spans.filter((s) => traces.has(s.traceId));
-    expect(trace.filter((s) => !s.parentSpanId).map((s) => `${s.name} @ ${s.service}`)).toEqual([
-      `process ${QueueName.StartIngest} @ osa-ingester-runner`,
-    ]);
-    expect(trace.filter((s) => s.parentSpanId && !byId.has(s.parentSpanId))).toEqual([]);
+      // Every span of the batch's trace has its parent in it, but its pull's job span.
+      const trace = spans.filter((s) => s.traceId === published!.traceId);
+      expect(trace.filter((s) => !s.parentSpanId).map((s) => `${s.name} @ ${s.service}`)).toEqual([
+        `process ${QueueName.NextBatch} @ osa-ingester-runner`,
+      ]);
+      expect(trace.filter((s) => s.parentSpanId && !byId.has(s.parentSpanId))).toEqual([]);
+    }
+    expect(traces.size).toBe(3);
 
     const batchOne = ancestors(find('ledger recordPublished', 1)!).find((s) => s.name === `process ${QueueName.NextBatch}`)!;
     console.log(`span tree of batch 1, services as separate processes (run ${runId}):\n${printTree(spans, batchOne)}`);

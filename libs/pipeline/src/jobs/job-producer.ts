@@ -14,11 +14,17 @@ export class JobProducer {
     private readonly config: AppConfig,
   ) {}
 
+  /**
+   * Each batch is its own trace: the pull starts from no context (omitContext), so batch n+1's
+   * job does not become a child of batch n's and a long run is not one ever-growing trace. The
+   * `add` span stays in the trace that asked for the batch; runId and batchIndex on every span
+   * tie a run's traces together.
+   */
   async requestBatch(runId: string, batchIndex: number): Promise<void> {
     await this.queues[QueueName.NextBatch].add(
       JobName.NextBatch,
       { runId, batchIndex },
-      stageJobOptions(JobId.nextBatch(runId, batchIndex), this.config.stages.ingester.retry.attempts),
+      { ...stageJobOptions(JobId.nextBatch(runId, batchIndex), this.config.stages.ingester.retry.attempts), telemetry: { omitContext: true } },
     );
   }
 
