@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { V1Container, V1Deployment, V1EnvVar, V1NetworkPolicy, V1PodSpec, V1Role, V1RoleBinding, V1Service } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { envSchema } from '#osa/config';
+import { dashboardEnvSchema, loadDashboardEnv } from '../../apps/dashboard/src/dashboard-env.js';
 import { buildJob, kubernetesRunnerEnvSchema, parseKubernetesRunnerConfig } from '#osa/runners-kubernetes';
 import { schemaErrors } from './k8s-schema.js';
 import { containersOf, type K8sObject, renderKustomization } from './kustomize.js';
@@ -15,7 +16,7 @@ const OVERLAY = path.join(ROOT, 'k8s/overlays/example');
 
 const IMAGE = 'ghcr.io/osa-ingest/osa-ingest';
 const SECRET = 'osa-ingest-secrets';
-const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'DASHBOARD_PASSWORD', 'API_TOKEN'];
+const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'API_TOKEN', 'SESSION_SECRET', 'API_TOKENS'];
 const APPS = { 'ingester-runner': 3001, 'hook-runner': 3002, publisher: 3003, dashboard: 3000 } as const;
 type App = keyof typeof APPS;
 const RUNNERS: App[] = ['ingester-runner', 'hook-runner'];
@@ -34,14 +35,14 @@ const REQUIRED_VARS: Record<App, string[]> = {
   'ingester-runner': [...COMMON_VARS, 'INGESTER_CONCURRENCY', ...K8S_VARS],
   'hook-runner': [...COMMON_VARS, 'HOOK_CONCURRENCY', ...K8S_VARS],
   publisher: [...COMMON_VARS, 'PUBLISHER_CONCURRENCY'],
-  dashboard: [...COMMON_VARS, 'DASHBOARD_USER', 'DASHBOARD_PASSWORD', 'API_TOKEN'],
+  dashboard: [...COMMON_VARS, 'API_TOKEN', 'SESSION_SECRET'],
 };
 /** Stand-ins for Secret values, so the effective environment can be parsed by the apps' own schemas. */
 const SAMPLE_SECRETS: Record<string, string> = {
   DATABASE_URL: 'postgres://osa@postgres:5432/osa_ingest',
   REDIS_URL: 'redis://redis:6379',
-  DASHBOARD_PASSWORD: 'x',
-  API_TOKEN: 'x',
+  API_TOKEN: 'x'.repeat(24),
+  SESSION_SECRET: 's'.repeat(32),
 };
 const EXPECTED_RULES = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
@@ -66,7 +67,11 @@ function effectiveEnv(objs: K8sObject[], c: V1Container, namespace: string): Rec
     const cm = find(objs, 'ConfigMap', from.configMapRef!.name!);
     Object.assign(env, cm.data as Record<string, string>);
   }
-  for (const e of c.env ?? []) env[e.name] = valueOf(e, namespace);
+  for (const e of c.env ?? []) {
+    // An optional key the sample Secret lacks is simply absent, as in a cluster.
+    if (e.valueFrom?.secretKeyRef?.optional && !(e.valueFrom.secretKeyRef.key in SAMPLE_SECRETS)) continue;
+    env[e.name] = valueOf(e, namespace);
+  }
   return env;
 }
 function valueOf(e: V1EnvVar, namespace: string): string {
@@ -273,9 +278,7 @@ describe.each([
     const known = new Set([
       ...Object.keys(envSchema.shape),
       ...Object.keys(kubernetesRunnerEnvSchema.shape),
-      'DASHBOARD_USER',
-      'DASHBOARD_PASSWORD',
-      'API_TOKEN',
+      ...Object.keys(dashboardEnvSchema.shape),
     ]);
     expect(Object.keys(configMapOf(objs).data as object).filter((k) => !known.has(k))).toEqual([]);
     for (const app of Object.keys(APPS) as App[]) {
@@ -285,6 +288,7 @@ describe.each([
       expect(envSchema.safeParse(env).error?.issues ?? []).toEqual([]);
       expect(env.RUNNER).toBe('kubernetes');
       if (RUNNERS.includes(app)) expect(kubernetesRunnerEnvSchema.safeParse(env).error?.issues ?? []).toEqual([]);
+      if (app === 'dashboard') expect(loadDashboardEnv(env).ignored).toEqual([]);
       // Secrets come from the Secret, by key, and only where needed.
       const fromSecret = main.env!.filter((e) => e.valueFrom?.secretKeyRef).map((e) => e.valueFrom!.secretKeyRef!);
       for (const ref of fromSecret) expect([ref.name, SECRET_KEYS.includes(ref.key)]).toEqual([SECRET, true]);

@@ -68,7 +68,8 @@ const namedTokenSchema = z
   })
   .strict();
 
-const schema = z.object({
+/** The variables the dashboard reads on top of the services' AppConfig. */
+export const dashboardEnvSchema = z.object({
   DASHBOARD_USER: z.string().optional(),
   DASHBOARD_PASSWORD: z.string().optional(),
   API_TOKEN: z.string().min(24, 'must be at least 24 characters (e.g. `openssl rand -hex 24`)').optional(),
@@ -129,8 +130,8 @@ export function parseNamedTokens(raw: string): { tokens: NamedToken[]; problems:
  * ignored, so an existing deployment keeps starting; the service warns that they do nothing.
  */
 export function loadDashboardEnv(env: Record<string, string | undefined> = process.env): DashboardEnv {
-  const blankToUndefined = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
-  const parsed = schema.safeParse(blankToUndefined);
+  const blankToUndefined = Object.fromEntries(Object.keys(dashboardEnvSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const parsed = dashboardEnvSchema.safeParse(blankToUndefined);
   if (!parsed.success) {
     throw new DashboardConfigError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`));
   }
