@@ -18,7 +18,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 /**
  * Turns a request's credential into a {@link Principal}: `Authorization: Bearer` (a static token,
  * or a JWT when OIDC is configured) first, else the `osa_session` cookie. Other Authorization
- * schemes are ignored: browsers resend Bull Board's basic-auth header to every page of the host.
+ * schemes are ignored: a browser may still resend a basic-auth header it once gave this host.
  */
 @Injectable()
 export class Authenticator {
