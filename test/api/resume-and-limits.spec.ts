@@ -38,7 +38,7 @@ describe('resuming a run and bounded numeric parameters', () => {
     return id;
   }
 
-  it('POST /api/ingestions/:id/resume lifts a pause (200 with the run), and refuses a run that is not paused (409) without touching the breaker', async () => {
+  it('POST /api/ingestions/:id/resume lifts a pause (200 with the run), and refuses a run that is not paused (409), in the ledger as well', async () => {
     const runId = await activeRun();
     const notPaused = await dashboard.api(`/api/ingestions/${runId}/resume`, { method: 'POST' });
     expect(notPaused.status).toBe(409);
@@ -54,6 +54,18 @@ describe('resuming a run and bounded numeric parameters', () => {
 
     // Resumed once: a second resume is a conflict, not a silent reset.
     expect((await dashboard.api(`/api/ingestions/${runId}/resume`, { method: 'POST' })).status).toBe(409);
+  });
+
+  it("refuses the run page's resume of a run that is not paused (409 page), and resumes a paused one", async () => {
+    const runId = await activeRun('page-resume-conv');
+    const resume = () =>
+      dashboard.api(`/runs/${runId}/resume`, { method: 'POST', headers: { accept: 'text/html' }, body: new URLSearchParams({ confirm: 'yes' }) });
+    const refused = await resume();
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain(`run ${runId} is not paused`);
+    await harness.ledger.pause(runId, new Date(Date.now() + 600_000), 'breaker tripped in the test');
+    expect((await resume()).status).toBe(200);
+    expect(await harness.reads.findRun(runId)).toMatchObject({ pausedUntil: null });
   });
 
   it('answers 404 for an unknown run, 400 for a bad id, and needs ingestions:write', async () => {
