@@ -199,7 +199,7 @@ describe('docker/Dockerfile', () => {
     for (const p of ['package.json ./', 'migrations ./migrations', 'tools/examples ./tools/examples']) expect(copies).toContain(p);
     // Of the build, the services, their libraries and the CLI (what compose and the k8s manifests
     // run); never the whole dist/ or tools/, which hold scratch databases and benchmarks.
-    const fromBuild = copies.filter((c) => c.startsWith(`--from=${build.name} `)).map((c) => c.split(' ')[1]);
+    const fromBuild = copies.filter((c) => c.startsWith(`--from=${build.name} `)).map((c) => c.split(' ')[1] ?? '');
     expect(fromBuild).toEqual(['/app/dist/apps', '/app/dist/libs', '/app/dist/tools/cli']);
     expect(copies.filter((c) => /^(tools|\.)\s/.test(c) || /(scratch|bench|test)/.test(c))).toEqual([]);
     const commands = [
