@@ -13,7 +13,7 @@ import { csrfToken } from '../auth/session.js';
 import { replayConfirmPage, replayDonePage, resumeConfirmPage, resumeDonePage } from './actions.view.js';
 import { confirmFormSchema, replayFormSchema, runListQuerySchema, runPageQuerySchema, runPathSchema } from './page-input.js';
 import { PageErrorFilter, sendPage } from './page-response.js';
-import { countersFragment, type PageAbilities, runPage, timelineFragment } from './run-page.view.js';
+import { countersFragment, hooksFragment, memoryFragment, type PageAbilities, runPage, timelineFragment } from './run-page.view.js';
 import { RunPagesService } from './run-pages.service.js';
 import { isActive } from './run-view.js';
 import { runsListPage } from './runs-list.view.js';
@@ -51,7 +51,8 @@ export class PagesController {
 
   /**
    * What the live script swaps in every few seconds while the run is active: the counters and
-   * the timeline, from a read that loads no log tails and sums no hook outcomes.
+   * the timeline, from a read that loads no log tails and sums no hook outcomes. The last poll
+   * (the run has finished, so the script stops) also brings the hook outcomes and memory.
    */
   @Get(':id/live')
   @RequireScopes('runs:read')
@@ -59,14 +60,17 @@ export class PagesController {
     const { id } = parseInput(runPathSchema, params, 'path');
     const view = await this.pages.live(id);
     if (!view) throw new NotFoundException(`no run ${id}`);
+    const active = isActive(view.run);
+    const full = active ? undefined : await this.pages.run(id);
     return {
       runId: id,
       status: view.run.status,
-      active: isActive(view.run),
+      active,
       batches: view.batchTotal,
       fragments: {
         'live-counters': countersFragment(view).toString(),
         'live-timeline': timelineFragment(view).toString(),
+        ...(full && { 'live-hooks': hooksFragment(full).toString(), 'live-memory': memoryFragment(full).toString() }),
       },
     };
   }

@@ -38,12 +38,12 @@ export function runPage(view: RunPageView, can: PageAbilities): Html {
     </section>
     <section aria-labelledby="h-hooks">
       <h2 id="h-hooks">Hook outcomes</h2>
-      ${active ? html`<p class="muted">Summed over every batch: reload the page for the latest counts.</p>` : ''}
-      <div id="hook-outcomes">${hooksFragment(view)}</div>
+      ${active ? html`<p class="muted">Summed over every batch, so refreshed when the run finishes (reload for the latest counts meanwhile).</p>` : ''}
+      <div id="live-hooks">${hooksFragment(view)}</div>
     </section>
     <section aria-labelledby="h-memory">
       <h2 id="h-memory">Memory</h2>
-      <div id="memory">${memoryFragment(view)}</div>
+      <div id="live-memory">${memoryFragment(view)}</div>
     </section>
     <section aria-labelledby="h-failed">
       <h2 id="h-failed">Failed batches (${view.failedPage.total})</h2>
