@@ -1,28 +1,17 @@
-import { access, constants, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ALL_QUEUES } from '#osa/queues';
 import { PipelineHarness } from '../support/pipeline-harness.js';
 import { API_TOKEN, BOARD_PASSWORD, BOARD_USER, DashboardApp } from '../api/dashboard-app.js';
+import { launchChromium } from './support/chromium.js';
 
 /**
  * Bull Board and the HTTP API in a real headless Chromium, behind the dashboard's login. No browser is
  * downloaded: this uses Debian's `chromium` package (.ci/run installs it) through playwright-core,
  * and fails — never skips — when it is missing.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// The background-networking flags keep Chromium from calling home on a closed network.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const QUEUE_NAMES = ['start-ingest', 'ingest-next-batch', 'ingest-batch-ready', 'ingest-hooks-completed', 'ingest-events'];
 
 describe('dashboard in a browser', () => {
@@ -48,15 +37,11 @@ describe('dashboard in a browser', () => {
   }
 
   beforeAll(async () => {
-    await access(CHROMIUM, constants.X_OK).catch(() => {
-      throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium), as .ci/run does`);
-    });
     shots = await mkdtemp(path.join(os.tmpdir(), 'osa-browser-'));
     // No stage services: the board only needs the queues to exist, the API only the database.
     harness = await PipelineHarness.start('browser', {}, []);
     dashboard = await DashboardApp.start(harness.config);
-    // chromium.launch gives the browser a new, empty temporary profile and removes it on close.
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -1,15 +1,16 @@
-import { access, constants, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { RunReadModel } from '#osa/persistence';
 import { waitFor } from '#osa/testing';
 import { loadDashboardEnv } from '../../apps/dashboard/src/dashboard-env.js';
 import { sha256 } from '../../apps/dashboard/src/credentials.js';
 import { API_TOKEN, DashboardApp } from '../api/dashboard-app.js';
 import { PipelineHarness } from '../support/pipeline-harness.js';
+import { launchChromium } from './support/chromium.js';
 
 /**
  * The run pages (/runs) in Debian's Chromium through playwright-core, against real Redis,
@@ -17,17 +18,6 @@ import { PipelineHarness } from '../support/pipeline-harness.js';
  * a failed batch's logs, a confirmed replay, a read-only token refused, axe-core's checks.
  * Screenshots are kept in test-output/screenshots/runs (gitignored) and their paths printed.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
 const SHOTS = path.join(REPO, 'test-output/screenshots/runs');
@@ -124,9 +114,6 @@ describe('run pages in a browser', () => {
   }
 
   beforeAll(async () => {
-    await access(CHROMIUM, constants.X_OK).catch(() => {
-      throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium), as .ci/run does`);
-    });
     axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
     await mkdir(SHOTS, { recursive: true });
     workDir = await mkdtemp(path.join(os.tmpdir(), 'osa-runs-browser-'));
@@ -138,11 +125,9 @@ describe('run pages in a browser', () => {
         { name: 'reader', scopes: ['runs:read'], sha256: sha256(READER_TOKEN).toString('hex') },
         { name: 'runner', scopes: ['runs:read', 'ingestions:write'], sha256: sha256(RUNNER_TOKEN).toString('hex') },
       ]),
-      DASHBOARD_USER: 'operator',
-      DASHBOARD_PASSWORD: 'correct horse battery staple',
     });
     dashboard = await DashboardApp.start(harness.config, env);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -1,4 +1,5 @@
 import type { HookCounts, RunStatus } from '#osa/domain';
+import type { RunCounters } from '#osa/persistence';
 
 /** What the run pages show of a run; filled from the run read model by RunPagesService. */
 export interface RunRowView {
@@ -10,16 +11,7 @@ export interface RunRowView {
   startedAt: Date | null;
   ingestionFinishedAt: Date | null;
   completedAt: Date | null;
-  counters: {
-    batchesIngested: number;
-    batchesPublished: number;
-    batchesFailed: number;
-    recordsSourced: number;
-    published: number;
-    rejected: number;
-    errored: number;
-    invalid: number;
-  };
+  counters: RunCounters;
   /** `heldSince`: when the held pull was first deferred; `since`: its latest deferral. */
   waiting: { reason: string | null; since: Date | null; heldSince: Date | null; deferrals: number; deferredMs: number };
   pause: { until: Date | null; reason: string | null };
