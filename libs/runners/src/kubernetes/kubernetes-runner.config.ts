@@ -29,8 +29,12 @@ export const kubernetesRunnerEnvSchema = z.object({
     ),
   /** Service account of Job pods; its token is never mounted. @defaultValue the namespace default */
   K8S_JOB_SERVICE_ACCOUNT: z.string().min(1).optional(),
-  /** Safety net: finished Jobs the runner could not delete are removed after this. @defaultValue 3600 */
-  K8S_JOB_TTL_SECONDS: int(3600, 0),
+  /**
+   * Safety net: finished Jobs the runner could not delete are removed after this. At least 60 s:
+   * a Job the TTL controller removes before the runner has read its outcome counts as vanished
+   * and its container is run again. @defaultValue 3600
+   */
+  K8S_JOB_TTL_SECONDS: int(3600, 60),
   /** How long a pod may stay Unschedulable before the run fails as transient. @defaultValue 600 */
   K8S_SCHEDULING_TIMEOUT_SECONDS: int(600, 1),
   /** How often Job and pod status are polled. @defaultValue 2000 */

@@ -37,4 +37,9 @@ describe('parseKubernetesRunnerConfig', () => {
     );
     expect(() => parseKubernetesRunnerConfig({})).toThrow(/K8S_DATA_MOUNT_PATH/);
   });
+
+  it('refuses a Job TTL short enough to remove a Job before its outcome is read', () => {
+    expect(() => parseKubernetesRunnerConfig({ K8S_DATA_MOUNT_PATH: '/d', K8S_JOB_TTL_SECONDS: '0' })).toThrow(/K8S_JOB_TTL_SECONDS: /);
+    expect(parseKubernetesRunnerConfig({ K8S_DATA_MOUNT_PATH: '/d', K8S_JOB_TTL_SECONDS: '60' }).ttlSecondsAfterFinished).toBe(60);
+  });
 });
